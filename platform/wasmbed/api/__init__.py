@@ -1,0 +1,1 @@
+"""The API server: REST + WebSocket over the store, enrollment authority, report sink."""

@@ -1,0 +1,314 @@
+"""Routes of the API server. Resources are returned as stored (Kubernetes-shaped)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+from typing import Any
+
+import wasmtime
+from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect
+
+from wasmbed import __version__
+from wasmbed.api import errors
+from wasmbed.api.context import ApiContext
+from wasmbed.api.enrollment import (
+    FINGERPRINT_LABEL,
+    KeyError_,
+    enroll,
+    fingerprint,
+    normalize_public_key,
+    revoke_device,
+)
+from wasmbed.api.errors import api_error
+from wasmbed.api.models import (
+    ApplicationCreate,
+    DeviceCreate,
+    EnrollmentRequest,
+    GatewayRegistration,
+    PairingRequest,
+    Reports,
+)
+from wasmbed.api.reports import apply_reports
+from wasmbed.controllers.application import FINALIZER
+from wasmbed.serving import BearerAuth
+from wasmbed.store import KINDS, Conflict, Gone, NotFound, new_resource
+from wasmbed.store.selectors import LabelSelector
+from wasmbed.timeutil import iso, parse_iso
+
+PLURALS = {"devices": "Device", "applications": "Application", "gateways": "Gateway"}
+
+
+def build_app(ctx: ApiContext) -> FastAPI:
+    bearer = BearerAuth(ctx.token)
+    app = FastAPI(title="Wasmbed API", version=__version__,
+                  description="Devices, applications and gateways of a Wasmbed fleet. "
+                              "Every /api route needs `Authorization: Bearer <token>`.")
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1", dependencies=[bearer.dependency()])
+    validator = wasmtime.Engine()
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        """Liveness probe; the only route without auth (it reveals nothing)."""
+        return {"status": "ok"}
+
+    # --- status -------------------------------------------------------------------------
+
+    @api.get("/status", tags=["status"])
+    async def status() -> dict[str, Any]:
+        out: dict[str, Any] = {"version": __version__, "pairingMode": ctx.pairing.as_dict()}
+        for plural, kind in PLURALS.items():
+            items, rv = await ctx.store.list(kind)
+            phases: dict[str, int] = {}
+            for item in items:
+                phase = (item.get("status") or {}).get("phase", "Unknown")
+                phases[phase] = phases.get(phase, 0) + 1
+            out[plural] = {"total": len(items), "byPhase": phases}
+            out["resourceVersion"] = rv
+        return out
+
+    # --- devices ------------------------------------------------------------------------
+
+    @api.get("/devices", tags=["devices"])
+    async def list_devices(labelSelector: str | None = None) -> dict[str, Any]:
+        items, rv = await ctx.store.list("Device", labelSelector)
+        return {"items": items, "resourceVersion": rv}
+
+    @api.post("/devices", tags=["devices"], status_code=201)
+    async def create_device(body: DeviceCreate) -> dict[str, Any]:
+        spec: dict[str, Any] = {"mcuType": body.board, "deviceType": body.deviceType,
+                                "architecture": body.architecture,
+                                "preferredGateway": body.preferredGateway}
+        labels = dict(body.labels)
+        if body.publicKey:
+            try:
+                der = normalize_public_key(body.publicKey)
+            except KeyError_ as exc:
+                raise api_error(422, "InvalidPublicKey", str(exc),
+                                "give the device's SPKI DER (base64) or a PEM public key") \
+                    from exc
+            spec["publicKey"] = base64.b64encode(der).decode()
+            labels[FINGERPRINT_LABEL] = fingerprint(der)
+        labels.setdefault("wasmbed.github.io/board", body.board)
+        obj = await ctx.store.create(new_resource("Device", body.name, spec, labels))
+        return await ctx.store.patch_status("Device", obj["metadata"]["name"],
+                                            {"phase": "Pending"})
+
+    @api.get("/devices/{name}", tags=["devices"])
+    async def get_device(name: str) -> dict[str, Any]:
+        return await ctx.store.get("Device", name)
+
+    @api.delete("/devices/{name}", tags=["devices"])
+    async def delete_device(name: str) -> dict[str, Any]:
+        """Deleting a device also revokes its certificates: it cannot connect again."""
+        await revoke_device(ctx, name, "deleted")
+        await ctx.store.delete("Device", name)
+        return {"deleted": name}
+
+    @api.post("/devices/{name}/revoke", tags=["devices"])
+    async def revoke(name: str) -> dict[str, Any]:
+        """Revoke the device's certificates; its sessions are cut at the next CRL refresh."""
+        return await revoke_device(ctx, name, "revoked by operator")
+
+    # --- applications -------------------------------------------------------------------
+
+    @api.get("/applications", tags=["applications"])
+    async def list_apps(labelSelector: str | None = None) -> dict[str, Any]:
+        items, rv = await ctx.store.list("Application", labelSelector)
+        return {"items": [_slim(i) for i in items], "resourceVersion": rv}
+
+    @api.post("/applications", tags=["applications"], status_code=201)
+    async def create_app(body: ApplicationCreate) -> dict[str, Any]:
+        try:
+            wasm = base64.b64decode(body.wasmBytes, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise api_error(422, "BadEncoding", "wasmBytes is not valid base64",
+                            "base64-encode the .wasm file") from exc
+        digest = hashlib.sha256(wasm).hexdigest()
+        if body.sha256 and body.sha256.lower() != digest:
+            raise api_error(422, "HashMismatch",
+                            f"sha256 of wasmBytes is {digest}, but sha256 says {body.sha256}",
+                            "the module was altered or the hash is for another file")
+        try:
+            wasmtime.Module.validate(validator, wasm)
+        except wasmtime.WasmtimeError as exc:
+            raise api_error(422, "InvalidModule",
+                            f"not a valid WebAssembly module: {str(exc).splitlines()[0]}",
+                            "build it for wasm32 (clang --target=wasm32, or wat2wasm)") from exc
+        if body.targetDevices.selector:
+            LabelSelector.parse(body.targetDevices.selector)  # 400 now, not a silent no-op
+        spec = body.model_dump(exclude={"name", "labels"})
+        spec["sha256"] = digest
+        spec["name"] = body.name
+        obj = new_resource("Application", body.name, spec, body.labels)
+        obj["metadata"]["finalizers"] = [FINALIZER]
+        created = await ctx.store.create(obj)
+        return _slim(await ctx.store.patch_status("Application", created["metadata"]["name"],
+                                                  {"phase": "Creating"}))
+
+    @api.get("/applications/{name}", tags=["applications"])
+    async def get_app(name: str, includeWasm: bool = False) -> dict[str, Any]:
+        obj = await ctx.store.get("Application", name)
+        return obj if includeWasm else _slim(obj)
+
+    @api.delete("/applications/{name}", tags=["applications"])
+    async def delete_app(name: str) -> dict[str, Any]:
+        """Stops the module on every device, then removes the application."""
+        await ctx.store.delete("Application", name)
+        return {"deleting": name}
+
+    async def _set_stopped(name: str, stopped: bool) -> dict[str, Any]:
+        for _ in range(5):
+            obj = await ctx.store.get("Application", name)
+            obj["spec"]["stopped"] = stopped
+            try:
+                return _slim(await ctx.store.update(obj))
+            except Conflict:
+                continue
+        raise api_error(409, "Conflict", "application kept changing; retry", "retry")
+
+    @api.post("/applications/{name}/stop", tags=["applications"])
+    async def stop_app(name: str) -> dict[str, Any]:
+        return await _set_stopped(name, True)
+
+    @api.post("/applications/{name}/deploy", tags=["applications"])
+    async def deploy_app(name: str) -> dict[str, Any]:
+        """Run a stopped application again (a new generation: a fresh deployment)."""
+        return await _set_stopped(name, False)
+
+    # --- gateways -----------------------------------------------------------------------
+
+    @api.get("/gateways", tags=["gateways"])
+    async def list_gateways() -> dict[str, Any]:
+        items, rv = await ctx.store.list("Gateway")
+        return {"items": items, "resourceVersion": rv}
+
+    @api.get("/gateways/{name}", tags=["gateways"])
+    async def get_gateway(name: str) -> dict[str, Any]:
+        return await ctx.store.get("Gateway", name)
+
+    @api.delete("/gateways/{name}", tags=["gateways"])
+    async def delete_gateway(name: str) -> dict[str, Any]:
+        await ctx.store.delete("Gateway", name)
+        return {"deleted": name}
+
+    @api.put("/gateways/{name}/registration", tags=["gateway protocol"])
+    async def register_gateway(name: str, body: GatewayRegistration) -> dict[str, Any]:
+        """Called by a gateway at start: records its endpoints; devices it held before a
+        restart are marked disconnected (they reconnect on their own)."""
+        spec = body.model_dump()
+        try:
+            obj = await ctx.store.get("Gateway", name)
+            obj["spec"] = {**obj["spec"], **spec}
+            obj = await ctx.store.update(obj)
+        except NotFound:
+            obj = await ctx.store.create(new_resource("Gateway", name, spec))
+        devices, _ = await ctx.store.list("Device")
+        for dev in devices:
+            conn = (dev.get("status") or {}).get("connection") or {}
+            since = parse_iso(conn.get("since")) or 0
+            if conn.get("gateway") == name and conn.get("connected") and since < body.startedAt:
+                await ctx.store.patch_status("Device", dev["metadata"]["name"], {
+                    "connection": {"connected": False, "reason": "gateway restarted",
+                                   "since": iso()}})
+        return await ctx.store.patch_status("Gateway", name, {"lastHeartbeat": iso()})
+
+    @api.post("/gateways/{name}/reports", tags=["gateway protocol"])
+    async def reports(name: str, body: Reports) -> dict[str, int]:
+        await ctx.store.get("Gateway", name)
+        applied = await apply_reports(ctx.store, name, body.events)  # type: ignore[arg-type]
+        return {"received": len(body.events), "applied": applied}
+
+    @api.post("/enrollments", tags=["gateway protocol"])
+    async def enrollments(body: EnrollmentRequest) -> dict[str, Any]:
+        return await enroll(ctx, body)
+
+    @api.get("/pki/trust", tags=["gateway protocol"])
+    async def trust() -> dict[str, str]:
+        factory, platform = ctx.pki.factory, ctx.pki.platform
+        return {"factoryCa": factory.cert_pem.decode(), "platformCa": platform.cert_pem.decode(),
+                "crl": (factory.crl_pem() + platform.crl_pem()).decode()}
+
+    # --- admin --------------------------------------------------------------------------
+
+    @api.get("/admin/pairing-mode", tags=["admin"])
+    async def get_pairing() -> dict[str, object]:
+        return ctx.pairing.as_dict()
+
+    @api.put("/admin/pairing-mode", tags=["admin"])
+    async def set_pairing(body: PairingRequest) -> dict[str, object]:
+        ctx.pairing.set(body.enabled, body.timeoutSeconds)
+        return ctx.pairing.as_dict()
+
+    app.include_router(api)
+
+    # --- watch --------------------------------------------------------------------------
+
+    async def watch_socket(ws: WebSocket, kinds: str, resourceVersion: str | None) -> None:
+        if not bearer.websocket_ok(ws):
+            await ws.close(code=4401, reason="missing or wrong token (?token=...)")
+            return
+        wanted = [PLURALS.get(k.strip(), k.strip()) for k in kinds.split(",") if k.strip()]
+        bad = [k for k in wanted if k not in KINDS]
+        await ws.accept()
+        if bad:
+            await ws.send_json({"type": "ERROR", "code": "BadKind",
+                                "message": f"unknown kinds {bad}; use devices,applications,"
+                                           "gateways"})
+            await ws.close(code=4400)
+            return
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+
+        async def pump(kind: str) -> None:
+            since = resourceVersion
+            if since is None:
+                items, since = await ctx.store.list(kind)
+                for item in items:
+                    await queue.put({"type": "ADDED", "object": _slim(item)})
+            try:
+                async for ev in ctx.store.watch(kind, since):
+                    await queue.put({"type": ev.type, "object": _slim(ev.object)})
+            except Gone as exc:
+                await queue.put({"type": "ERROR", "code": "Gone", "message": str(exc)})
+
+        pumps = [asyncio.create_task(pump(k)) for k in wanted]
+        try:
+            while True:
+                await ws.send_text(json.dumps(await queue.get()))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            for p in pumps:
+                p.cancel()
+            for p in pumps:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await p
+
+    @app.websocket("/api/v1/watch")
+    async def watch(ws: WebSocket, kinds: str = Query("devices,applications,gateways"),
+                    resourceVersion: str | None = None) -> None:
+        """Resource events as JSON: {type: ADDED|MODIFIED|DELETED|ERROR, object}. Give
+        resourceVersion to resume; without it you first get every object as ADDED."""
+        await watch_socket(ws, kinds, resourceVersion)
+
+    @app.websocket("/ws")
+    async def ws_alias(ws: WebSocket, kinds: str = Query("devices,applications,gateways"),
+                       resourceVersion: str | None = None) -> None:
+        """The seed's /ws path; same stream as /api/v1/watch."""
+        await watch_socket(ws, kinds, resourceVersion)
+
+    return app
+
+
+def _slim(obj: dict[str, Any]) -> dict[str, Any]:
+    """Applications without their module bytes (fetch with includeWasm=true)."""
+    if obj.get("kind") != "Application" or "wasmBytes" not in obj.get("spec", {}):
+        return obj
+    spec = dict(obj["spec"])
+    spec["wasmSize"] = len(base64.b64decode(spec.pop("wasmBytes")))
+    return {**obj, "spec": spec}

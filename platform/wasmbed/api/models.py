@@ -1,0 +1,66 @@
+"""Request bodies of the REST API (responses are the stored resources themselves)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class DeviceCreate(BaseModel):
+    name: str = Field(pattern=NAME, max_length=63)
+    publicKey: str | None = Field(None, description="SPKI DER, base64 (or PEM)")
+    board: str = Field("virtual", description="catalog board name (mcuType)")
+    deviceType: str = "virtual"
+    architecture: str = "wasm32"
+    preferredGateway: str | None = None
+    labels: dict[str, str] = {}
+
+
+class TargetDevices(BaseModel):
+    deviceNames: list[str] = []
+    selector: str | None = Field(None, description="label selector, e.g. 'tier=edge'")
+    allDevices: bool = False
+
+
+class AppConfig(BaseModel):
+    memoryLimit: int = Field(64 * 1024, ge=0, le=16 * 1024 * 1024)
+    fuelLimit: int = Field(50_000_000, ge=1)
+
+
+class ApplicationCreate(BaseModel):
+    name: str = Field(pattern=NAME, max_length=48)
+    description: str = ""
+    wasmBytes: str = Field(description="module bytes, base64")
+    sha256: str | None = Field(None, description="expected sha256 (hex); checked if given")
+    entry: str = "run"
+    targetDevices: TargetDevices = TargetDevices()
+    config: AppConfig = AppConfig()
+    labels: dict[str, str] = {}
+
+
+class GatewayRegistration(BaseModel):
+    endpoint: str
+    tlsEndpoint: str
+    tlsPort: int
+    startedAt: float
+    region: str = "local"
+    config: dict[str, int] = {}
+
+
+class EnrollmentRequest(BaseModel):
+    gateway: str
+    publicKey: str
+    bootstrapSerial: str
+    board: str
+    firmwareVersion: str
+    capabilities: dict[str, int] = {}
+
+
+class Reports(BaseModel):
+    events: list[dict[str, object]]
+
+
+class PairingRequest(BaseModel):
+    enabled: bool
+    timeoutSeconds: float = Field(300, gt=0, le=86400)

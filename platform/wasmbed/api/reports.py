@@ -1,0 +1,95 @@
+"""Applies a gateway's batch of reports to the store, in order.
+
+Reports are facts observed on the real path (a session opened, a heartbeat arrived, a
+module reported Running); controllers derive phases from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wasmbed.controllers.application import app_of_module, merge_entry
+from wasmbed.protocol import OutputKind
+from wasmbed.store import NotFound, Store
+from wasmbed.timeutil import iso
+
+OUTPUTS_KEPT = 100
+APP_PHASES = {"DEPLOYING": "Deploying", "RUNNING": "Running", "STOPPED": "Stopped",
+              "FAILED": "Failed", "COMPLETED": "Completed"}
+
+
+async def apply_reports(store: Store, gateway: str, events: list[dict[str, Any]]) -> int:
+    # heartbeats are idempotent snapshots: only the latest per device in a batch matters
+    last_beat = {e["device"]: i for i, e in enumerate(events) if e.get("type") == "heartbeat"}
+    applied = 0
+    for i, event in enumerate(events):
+        kind = event.get("type")
+        if kind == "heartbeat" and last_beat.get(event["device"]) != i:
+            continue
+        try:
+            await _apply(store, gateway, event)
+            applied += 1
+        except NotFound:
+            continue  # the resource was deleted meanwhile: the fact no longer matters
+    return applied
+
+
+async def _apply(store: Store, gateway: str, e: dict[str, Any]) -> None:
+    at = iso(float(e["at"])) if e.get("at") else iso()
+    kind = e.get("type")
+    if kind == "gateway":
+        await store.patch_status("Gateway", gateway, {
+            "lastHeartbeat": at, "connectedDevices": e.get("connectedDevices", 0),
+            "pendingOperations": e.get("pendingOps", 0)})
+    elif kind == "connected":
+        gw = await store.get("Gateway", gateway)
+        await store.patch_status("Device", e["device"], {
+            "connection": {"connected": True, "gateway": gateway, "since": at,
+                           "timeoutS": e.get("timeoutS"), "address": e.get("address"),
+                           "reason": None},
+            "gateway": {"name": gateway, "endpoint": gw["spec"].get("tlsEndpoint"),
+                        "connectedAt": at},
+            "connectedSince": at, "lastHeartbeat": at,
+            "firmwareVersion": e.get("firmware"),
+        })
+    elif kind == "heartbeat":
+        await store.patch_status("Device", e["device"], {
+            "lastHeartbeat": at,
+            "heartbeat": {"uptimeMs": e.get("uptimeMs"), "freeMemory": e.get("freeMemory"),
+                          "runningApps": e.get("runningApps", [])}})
+    elif kind == "disconnected":
+        dev = await store.get("Device", e["device"])
+        conn = (dev.get("status") or {}).get("connection") or {}
+        if conn.get("gateway") == gateway:  # a newer session elsewhere wins
+            await store.patch_status("Device", e["device"], {
+                "connection": {"connected": False, "reason": e.get("reason"), "since": at},
+                "connectedSince": None})
+    elif kind in ("app", "output"):
+        await _apply_app(store, e, at)
+
+
+async def _apply_app(store: Store, e: dict[str, Any], at: str) -> None:
+    mid, device = str(e["moduleId"]), str(e["device"])
+    app = await store.get("Application", app_of_module(mid))
+    status = app.get("status") or {}
+    entries = dict(status.get("deviceStatuses") or {})
+    current = entries.get(device)
+    if current is None or current.get("moduleId") != mid:
+        return  # a report about a generation or device this app no longer targets
+    if e["type"] == "app":
+        update = dict(current, phase=APP_PHASES.get(str(e["state"]), "Failed"),
+                      error=e.get("error"), updatedAt=at)
+        entries[device] = merge_entry(current, update)
+    else:
+        outputs = list(current.get("outputs") or [])
+        if any(o.get("seq") == e.get("seq") for o in outputs):
+            return  # re-sent after a reconnect
+        record = {"seq": e.get("seq"), "kind": OutputKind(int(e["kind"])).name.lower(), "at": at}
+        if e.get("text") is not None:
+            record["text"] = e["text"]
+        if e.get("value") is not None:
+            record["value"] = e["value"]
+        outputs.append(record)
+        entries[device] = dict(current, outputs=outputs[-OUTPUTS_KEPT:])
+    await store.patch_status("Application", app["metadata"]["name"],
+                             {"deviceStatuses": {device: entries[device]}})

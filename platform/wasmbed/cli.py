@@ -1,0 +1,349 @@
+"""The `wasmbed` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wasmbed import __version__
+from wasmbed.client import ApiClient, ApiError
+
+app = typer.Typer(help="Wasmbed: deploy WebAssembly to Cortex-M fleets.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+device_app = typer.Typer(help="Devices: list, register, revoke, simulate.", no_args_is_help=True)
+app_app = typer.Typer(help="Applications: deploy, list, stop.", no_args_is_help=True)
+app.add_typer(device_app, name="device")
+app.add_typer(app_app, name="app")
+console = Console()
+err = Console(stderr=True)
+
+HOME = Path(os.environ.get("WASMBED_HOME", ".wasmbed"))
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _client() -> ApiClient:
+    """API URL and token from WASMBED_API_URL/WASMBED_TOKEN, else from `wasmbed up`'s state."""
+    url, token = os.environ.get("WASMBED_API_URL"), os.environ.get("WASMBED_TOKEN")
+    state = HOME / "up.json"
+    if (not url or not token) and state.exists():
+        info = json.loads(state.read_text())
+        url = url or info["api"]
+        token = token or Path(info["tokenFile"]).read_text().strip()
+    if not url or not token:
+        err.print("[red]No API server known.[/] Start one with [bold]wasmbed up[/], or set "
+                  "WASMBED_API_URL and WASMBED_TOKEN.")
+        raise typer.Exit(2)
+    return ApiClient(url, token)
+
+
+def _fail(exc: ApiError) -> None:
+    err.print(f"[red]{exc.code}[/]: {exc.message}")
+    if exc.hint:
+        err.print(f"[dim]hint: {exc.hint}[/]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+@app.command()
+def api(
+    data_dir: Annotated[Path, typer.Option(help="store, PKI and token live here")] = HOME / "api",
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="0 = any free port")] = 8080,
+    pairing_seconds: Annotated[float, typer.Option(help="start with pairing mode on")] = 0.0,
+    cert_lifetime: Annotated[float, typer.Option(help="operational cert lifetime, s")] = (
+        365 * 86400.0),
+    ready_file: Annotated[Path | None, typer.Option(help="write URLs here once ready")] = None,
+    verbose: bool = False,
+) -> None:
+    """Run the API server and controllers on the embedded store."""
+    from wasmbed.api.main import ApiConfig, run_api
+
+    _logging(verbose)
+    asyncio.run(run_api(ApiConfig(data_dir, host, port, pairing_seconds, cert_lifetime),
+                        ready_file))
+
+
+@app.command()
+def gateway(
+    api_url: Annotated[str, typer.Option(help="the API server")],
+    token_file: Annotated[Path, typer.Option(help="file holding the API token")],
+    cert: Annotated[Path, typer.Option(help="gateway certificate (PEM)")],
+    key: Annotated[Path, typer.Option(help="gateway key (PEM)")],
+    name: str = "gateway-0",
+    data_dir: Annotated[Path, typer.Option(help="local cache lives here")] = HOME / "gateway",
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="device TLS port; 0 = any")] = 40029,
+    http_port: Annotated[int, typer.Option(help="HTTP API port; 0 = any")] = 8081,
+    heartbeat_interval: int = 30,
+    missed_heartbeats: int = 3,
+    chunk_size: int = 1024,
+    max_handshakes: int = 64,
+    trust_refresh: float = 10.0,
+    ready_file: Path | None = None,
+    trace_file: Annotated[Path | None, typer.Option(help="protocol trace (JSON lines)")] = None,
+    verbose: bool = False,
+) -> None:
+    """Run one gateway: TLS 1.3 mutual-auth device server plus its HTTP API."""
+    from wasmbed.gateway.main import run_gateway
+    from wasmbed.gateway.server import GatewayConfig
+
+    _logging(verbose)
+    if not token_file.exists():
+        err.print(f"[red]token file {token_file} does not exist[/]: it is in the API data dir")
+        raise typer.Exit(2)
+    config = GatewayConfig(name=name, api_url=api_url, token=token_file.read_text().strip(),
+                           cert_file=cert, key_file=key, data_dir=data_dir, host=host,
+                           tls_port=port, http_port=http_port,
+                           heartbeat_interval=heartbeat_interval,
+                           missed_heartbeats=missed_heartbeats, chunk_size=chunk_size,
+                           max_handshakes=max_handshakes, trust_refresh=trust_refresh)
+    asyncio.run(run_gateway(config, ready_file, trace_file))
+
+
+@app.command()
+def up(
+    data_dir: Path = HOME,
+    api_port: int = 8080,
+    tls_port: int = 40029,
+    gateway_http_port: int = 8081,
+    heartbeat_interval: int = 30,
+    pairing_seconds: float = 0.0,
+    verbose: bool = False,
+) -> None:
+    """Start API + controllers + one gateway (embedded store) in this process."""
+    from wasmbed.serving import wait_for_shutdown_signal
+    from wasmbed.stack import LocalStack, StackConfig
+
+    _logging(verbose)
+
+    async def main() -> None:
+        stack = LocalStack(StackConfig(data_dir, api_port=api_port, tls_port=tls_port,
+                                       gateway_http_port=gateway_http_port,
+                                       heartbeat_interval=heartbeat_interval,
+                                       pairing_seconds=pairing_seconds))
+        info = await stack.start()
+        gw: Any = info["gateway"]
+        console.print(f"[green]Wasmbed is up[/] (data in {data_dir})")
+        console.print(f"  API        {info['api']}   (OpenAPI: {info['api']}/docs)")
+        console.print(f"  gateway    devices: {gw['tls']}   HTTP: {gw['http']}")
+        console.print(f"  token      {stack.api.token}   (file: {info['tokenFile']})")
+        console.print("Ctrl-C to stop.")
+        try:
+            await wait_for_shutdown_signal()
+        finally:
+            await stack.stop()
+
+    asyncio.run(main())
+
+
+@app.command()
+def demo(
+    devices: Annotated[int, typer.Option(help="virtual devices to enroll")] = 3,
+    example: Annotated[str, typer.Option(help="example app to deploy")] = "hello",
+    timeout: float = 60.0,
+) -> None:
+    """The main job end to end: stack up, enroll devices, deploy an app, show results."""
+    from wasmbed.demo import run_demo
+
+    ok = asyncio.run(run_demo(devices, example, timeout, console))
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def status() -> None:
+    """Fleet summary: counts by phase."""
+    client = _client()
+    try:
+        s = client.status()
+    except ApiError as exc:
+        _fail(exc)
+    table = Table("kind", "total", "by phase")
+    for kind in ("devices", "applications", "gateways"):
+        phases = ", ".join(f"{k}: {v}" for k, v in sorted(s[kind]["byPhase"].items()))
+        table.add_row(kind, str(s[kind]["total"]), phases)
+    console.print(table)
+    console.print(f"pairing mode: {s['pairingMode']}")
+
+
+# --- devices -----------------------------------------------------------------------------
+
+@device_app.command("list")
+def device_list(selector: Annotated[str | None, typer.Option("--selector", "-l")] = None) -> None:
+    """List devices (optionally by label selector)."""
+    client = _client()
+    try:
+        items = client.devices(selector)
+    except ApiError as exc:
+        _fail(exc)
+    table = Table("name", "phase", "board", "gateway", "last heartbeat")
+    for d in items:
+        st = d.get("status") or {}
+        table.add_row(d["metadata"]["name"], st.get("phase", "?"), d["spec"].get("mcuType", ""),
+                      (st.get("connection") or {}).get("gateway", ""),
+                      st.get("lastHeartbeat", ""))
+    console.print(table)
+
+
+@device_app.command("add")
+def device_add(
+    name: str,
+    public_key: Annotated[Path | None, typer.Option(help="PEM public key or bootstrap cert")]
+    = None,
+    board: str = "virtual",
+    label: Annotated[list[str] | None, typer.Option(help="key=value, repeatable")] = None,
+) -> None:
+    """Register a device so it may enroll (its public key identifies it)."""
+    pem = None
+    if public_key:
+        text = public_key.read_text()
+        if "CERTIFICATE" in text:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import serialization
+
+            cert = x509.load_pem_x509_certificate(text.encode())
+            text = cert.public_key().public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        pem = text
+    labels = dict(item.split("=", 1) for item in (label or []))
+    try:
+        d = _client().create_device(name, pem, board=board, labels=labels)
+    except ApiError as exc:
+        _fail(exc)
+    console.print(f"device [bold]{d['metadata']['name']}[/] registered ({d['status']['phase']})")
+
+
+@device_app.command("revoke")
+def device_revoke(name: str) -> None:
+    """Revoke a device's certificates (it is cut off at the next CRL refresh)."""
+    try:
+        _client().revoke_device(name)
+    except ApiError as exc:
+        _fail(exc)
+    console.print(f"device {name} revoked")
+
+
+@device_app.command("simulate")
+def device_simulate(
+    dirs: Annotated[list[Path], typer.Argument(help="device state dirs (see provision)")],
+    gateway: Annotated[str, typer.Option(help="host:port of the gateway's TLS listener")],
+    server_name: str = "localhost",
+    profile: Annotated[str | None, typer.Option(help="DeviceProfile as JSON")] = None,
+    ready_file: Path | None = None,
+    trace_file: Path | None = None,
+    verbose: bool = False,
+) -> None:
+    """Run virtual devices (a load generator / reference client, not firmware)."""
+    from wasmbed.device.fleet import load_profile, run_fleet
+
+    _logging(verbose)
+    host, _, port = gateway.rpartition(":")
+    try:
+        prof = load_profile(profile)
+    except (ValueError, TypeError) as exc:
+        err.print(f"[red]bad --profile[/]: {exc}")
+        raise typer.Exit(2) from exc
+    asyncio.run(run_fleet(dirs, (host, int(port)), server_name, prof, ready_file, trace_file))
+
+
+@device_app.command("provision")
+def device_provision(
+    name: str,
+    out: Annotated[Path, typer.Option(help="device state dir to create")],
+    pki_dir: Annotated[Path, typer.Option(help="the API's PKI dir")] = HOME / "api" / "pki",
+) -> None:
+    """Create a bootstrap identity (as a factory would) and print its public key."""
+    from wasmbed.device.provision import provision
+    from wasmbed.pki import PkiLayout
+
+    pki = PkiLayout(pki_dir)
+    if not pki.exists:
+        err.print(f"[red]no PKI at {pki_dir}[/]: start `wasmbed up` once, or pass --pki-dir")
+        raise typer.Exit(2)
+    key = provision(out, name, pki.factory, pki.platform.cert_pem)
+    console.print(f"provisioned {name} in {out}; public key (base64 SPKI): {key}")
+
+
+# --- applications ------------------------------------------------------------------------
+
+@app_app.command("deploy")
+def app_deploy(
+    file: Annotated[Path, typer.Argument(help=".wasm file (or .wat)")],
+    to: Annotated[str, typer.Option(help="device name, label selector (k=v), or 'all'")],
+    name: Annotated[str | None, typer.Option(help="application name")] = None,
+    entry: str = "run",
+    memory_limit: int = 64 * 1024,
+    fuel_limit: int = 50_000_000,
+) -> None:
+    """Deploy a module to a device, a label selector, or all devices."""
+    import wasmtime
+
+    data = file.read_bytes()
+    if file.suffix == ".wat":
+        data = bytes(wasmtime.wat2wasm(data.decode()))
+    kwargs: dict[str, Any] = {}
+    if to == "all":
+        kwargs["all_devices"] = True
+    elif "=" in to or "!" in to or " in " in to:
+        kwargs["selector"] = to
+    else:
+        kwargs["devices"] = [to]
+    app_name = name or file.stem.replace("_", "-").lower()
+    try:
+        a = _client().create_application(app_name, data, entry=entry, memory_limit=memory_limit,
+                                         fuel_limit=fuel_limit, **kwargs)
+    except ApiError as exc:
+        _fail(exc)
+    console.print(f"application [bold]{a['metadata']['name']}[/] created; "
+                  f"watch it with `wasmbed app list`")
+
+
+@app_app.command("list")
+def app_list() -> None:
+    """Applications and their per-device status."""
+    try:
+        items = _client().applications()
+    except ApiError as exc:
+        _fail(exc)
+    table = Table("application", "phase", "device", "device phase", "last output")
+    for a in items:
+        st = a.get("status") or {}
+        entries = st.get("deviceStatuses") or {"-": {}}
+        for dev, e in entries.items():
+            outs = e.get("outputs") or []
+            last = outs[-1] if outs else {}
+            table.add_row(a["metadata"]["name"], st.get("phase", "?"), dev, e.get("phase", ""),
+                          str(last.get("text", last.get("value", ""))))
+    console.print(table)
+
+
+@app_app.command("stop")
+def app_stop(name: str) -> None:
+    """Stop an application on every device."""
+    try:
+        _client().stop_application(name)
+    except ApiError as exc:
+        _fail(exc)
+    console.print(f"stopping {name}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,253 @@
+"""Applications: resolve target devices (names, label selector, all), push the module to
+each target's gateway, track per-device phase from device reports, converge as devices
+come and go, stop and clean up on request or deletion.
+
+Per-device phases: Pending, Deploying, Running, Completed, Failed, Stopping, Stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from typing import Any
+
+from wasmbed.controllers.base import Controller, Mapper
+from wasmbed.controllers.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+from wasmbed.store import NotFound, Store, WatchEvent
+from wasmbed.store.selectors import LabelSelector
+from wasmbed.timeutil import iso
+
+log = logging.getLogger("wasmbed.controllers.application")
+FINALIZER = "wasmbed.github.io/application"
+SETTLED = {"Deploying", "Running", "Completed", "Failed", "Stopping", "Stopped"}
+ACTIVE = {"Deploying", "Running", "Stopping"}
+DEFAULT_MEMORY_LIMIT = 64 * 1024
+DEFAULT_FUEL_LIMIT = 50_000_000
+
+
+def module_id(app: dict[str, Any]) -> str:
+    return f"{app['metadata']['name']}@{app['metadata']['generation']}"
+
+
+def app_of_module(mid: str) -> str:
+    return mid.rsplit("@", 1)[0]
+
+
+# Per module, a device's phase only moves forward: a late or repeated report (or our own
+# write racing a report) can never turn Running back into Deploying.
+RANK = {"Pending": 0, "Deploying": 1, "Running": 2, "Stopping": 3,
+        "Completed": 4, "Failed": 4, "Stopped": 4}
+
+
+def merge_entry(live: dict[str, Any] | None, ours: dict[str, Any]) -> dict[str, Any]:
+    """Merge two views of one device's entry; the further phase of the same module wins."""
+    if not live or live.get("moduleId") != ours.get("moduleId"):
+        return ours
+    keep = live if RANK.get(live.get("phase", ""), 0) > RANK.get(ours.get("phase", ""), 0) \
+        else ours
+    merged = dict(keep)
+    outputs = max(live.get("outputs") or [], ours.get("outputs") or [], key=len)
+    merged["outputs"] = outputs
+    return merged
+
+
+def aggregate(entries: dict[str, dict[str, Any]], stopped: bool) -> tuple[str, dict[str, int]]:
+    phases = [e.get("phase") for e in entries.values()]
+    stats = {
+        "total": len(phases),
+        "deployed": sum(p in ("Running", "Completed") for p in phases),
+        "running": phases.count("Running"),
+        "completed": phases.count("Completed"),
+        "failed": phases.count("Failed"),
+        "stopped": phases.count("Stopped"),
+        "pending": sum(p in ("Pending", "Deploying") for p in phases),
+    }
+    if stopped:
+        return ("Stopping" if any(p in ACTIVE for p in phases) else "Stopped"), stats
+    n = stats["total"]
+    if n == 0:
+        return "Pending", stats
+    if stats["running"] == n:
+        return "Running", stats
+    if stats["completed"] == n:
+        return "Completed", stats
+    if stats["failed"] == n:
+        return "Failed", stats
+    if stats["running"] + stats["completed"] > 0 and stats["pending"] == 0:
+        return "PartiallyRunning", stats
+    return "Deploying", stats
+
+
+class ApplicationController(Controller):
+    kind = "Application"
+    resync_seconds = 10.0
+
+    def __init__(self, store: Store, gateways: GatewayClient) -> None:
+        super().__init__(store)
+        self.gateways = gateways
+        self._device_view: dict[str, tuple[Any, ...]] = {}
+
+    def watches(self) -> list[tuple[str, Mapper]]:
+        return [*super().watches(), ("Device", self._device_changed)]
+
+    def _device_changed(self, ev: WatchEvent) -> list[str]:
+        """A device matters to applications only when phase, labels or gateway change."""
+        meta, status = ev.object["metadata"], ev.object.get("status") or {}
+        view = (ev.type == "DELETED", status.get("phase"), tuple(sorted(
+            (meta.get("labels") or {}).items())), (status.get("connection") or {}).get("gateway"))
+        if self._device_view.get(meta["name"]) == view:
+            return []
+        self._device_view[meta["name"]] = view
+        return ["*"]
+
+    async def reconcile(self, name: str) -> float | None:
+        if name == "*":  # fan out a device change to every application
+            items, _ = await self.store.list("Application")
+            for item in items:
+                self.enqueue(item["metadata"]["name"])
+            return None
+        app = await self.store.get("Application", name)
+        devices = {d["metadata"]["name"]: d for d in (await self.store.list("Device"))[0]}
+        entries = dict((app.get("status") or {}).get("deviceStatuses") or {})
+        deleting = bool(app["metadata"].get("deletionTimestamp"))
+        targets = set() if deleting else self._targets(app, devices)
+        stopped = bool(app["spec"].get("stopped")) or deleting
+
+        for dev in sorted(set(entries) - targets):  # no longer targeted: stop, then forget
+            if await self._stop(app, dev, entries[dev], devices.get(dev)):
+                await self._set_entry(app, dev, None)
+        for dev in sorted(targets):
+            entry = entries.get(dev) or {}
+            if stopped:
+                await self._stop(app, dev, entry, devices.get(dev))
+            else:
+                await self._deploy(app, dev, entry, devices.get(dev))
+
+        app = await self.store.get("Application", name)
+        live = (app.get("status") or {}).get("deviceStatuses") or {}
+        if deleting and not live:
+            app["metadata"]["finalizers"] = [
+                f for f in app["metadata"].get("finalizers", []) if f != FINALIZER]
+            await self.store.update(app)
+            return None
+        return await self._write_status(app, live, stopped)
+
+    async def _set_entry(self, app: dict[str, Any], dev: str,
+                         entry: dict[str, Any] | None) -> None:
+        """Write one device's entry at once (before acting on it), so a device report
+        that arrives while we still work on other devices always finds it."""
+        await self.store.patch_status("Application", app["metadata"]["name"],
+                                      {"deviceStatuses": {dev: entry}})
+
+    async def _update_entry(self, app: dict[str, Any], dev: str, entry: dict[str, Any],
+                            **fields: Any) -> None:
+        if any(entry.get(k) != v for k, v in fields.items()):
+            await self._set_entry(app, dev, {**fields, "updatedAt": iso()})
+
+    def _targets(self, app: dict[str, Any], devices: dict[str, Any]) -> set[str]:
+        spec = app["spec"].get("targetDevices") or {}
+        if spec.get("allDevices"):
+            return set(devices)
+        names = set(spec.get("deviceNames") or [])
+        if spec.get("selector"):
+            sel = LabelSelector.parse(spec["selector"])
+            names |= {n for n, d in devices.items() if sel.matches(d["metadata"].get("labels"))}
+        return names
+
+    async def _deploy(self, app: dict[str, Any], dev: str, entry: dict[str, Any],
+                      device: dict[str, Any] | None) -> None:
+        mid = module_id(app)
+        if entry.get("moduleId") == mid and entry.get("phase") in SETTLED:
+            return
+        if device is None:
+            await self._update_entry(app, dev, entry, phase="Pending", moduleId=mid,
+                                     error=f"device {dev!r} does not exist")
+            return
+        dstatus = device.get("status") or {}
+        if dstatus.get("phase") != "Connected":
+            await self._update_entry(app, dev, entry, phase="Pending", moduleId=mid,
+                                     error="waiting for the device to connect (it is "
+                                           f"{dstatus.get('phase', 'Pending')})")
+            return
+        spec, config = app["spec"], app["spec"].get("config") or {}
+        wasm_b64 = spec["wasmBytes"]
+        size = len(base64.b64decode(wasm_b64))
+        caps = dstatus.get("capabilities") or {}
+        memory = int(config.get("memoryLimit", DEFAULT_MEMORY_LIMIT))
+        if caps.get("maxModuleSize") is not None and size > caps["maxModuleSize"]:
+            await self._update_entry(app, dev, entry, phase="Failed", moduleId=mid,
+                                     error=f"module is {size} bytes; device {dev} accepts at "
+                                           f"most {caps['maxModuleSize']} bytes")
+            return
+        if caps.get("wasmRam") is not None and memory > caps["wasmRam"]:
+            await self._update_entry(app, dev, entry, phase="Failed", moduleId=mid,
+                                     error=f"memoryLimit {memory} exceeds the {caps['wasmRam']} "
+                                           f"bytes of wasm RAM device {dev} advertises")
+            return
+        gateway_name = (dstatus.get("connection") or {}).get("gateway")
+        gateway = await self._gateway_endpoint(dstatus)
+        if gateway is None:
+            await self._update_entry(app, dev, entry, phase="Pending", moduleId=mid,
+                                     error="the device's gateway is unknown")
+            return
+        body = {"app": app["metadata"]["name"], "moduleId": mid, "wasm": wasm_b64,
+                "sha256": spec.get("sha256") or hashlib.sha256(
+                    base64.b64decode(wasm_b64)).hexdigest(),
+                "entry": spec.get("entry", "run"), "memoryLimit": memory,
+                "fuelLimit": int(config.get("fuelLimit", DEFAULT_FUEL_LIMIT))}
+        await self._set_entry(app, dev, {"phase": "Deploying", "moduleId": mid, "error": None,
+                                         "gateway": gateway_name, "outputs": [],
+                                         "since": iso(), "updatedAt": iso()})
+        try:
+            await self.gateways.deploy(gateway, dev, body)
+        except GatewayRefused as exc:
+            await self._set_entry(app, dev, {"phase": "Failed",
+                                             "error": f"gateway refused: {exc}"})
+        except GatewayUnavailable as exc:
+            await self._set_entry(app, dev, {"phase": "Pending",
+                                             "error": f"gateway unreachable: {exc}"})
+
+    async def _stop(self, app: dict[str, Any], dev: str, entry: dict[str, Any],
+                    device: dict[str, Any] | None) -> bool:
+        """Ask the device's gateway to stop the module; True when nothing runs there."""
+        if entry.get("phase") not in ACTIVE:
+            return True
+        if device is None:
+            await self._set_entry(app, dev, {"phase": "Stopped"})
+            return True
+        if entry.get("stopRequested") == entry.get("moduleId"):
+            return False
+        gateway = await self._gateway_endpoint(device.get("status") or {})
+        if gateway is None:
+            return False
+        try:
+            await self.gateways.stop(gateway, dev, entry["moduleId"], app["metadata"]["name"])
+        except (GatewayRefused, GatewayUnavailable) as exc:
+            await self._set_entry(app, dev, {"error": f"stop not delivered yet: {exc}"})
+            return False
+        await self._set_entry(app, dev, {"phase": "Stopping",
+                                         "stopRequested": entry.get("moduleId")})
+        return False
+
+    async def _gateway_endpoint(self, dstatus: dict[str, Any]) -> str | None:
+        name = (dstatus.get("connection") or {}).get("gateway")
+        if not name:
+            return None
+        try:
+            gw = await self.store.get("Gateway", name)
+        except NotFound:
+            return None
+        return (gw.get("spec") or {}).get("endpoint")
+
+    async def _write_status(self, app: dict[str, Any], live: dict[str, dict[str, Any]],
+                            stopped: bool) -> float | None:
+        phase, stats = aggregate(live, stopped)
+        status = app.get("status") or {}
+        new = {"phase": phase, "statistics": stats,
+               "observedGeneration": app["metadata"]["generation"]}
+        if any(status.get(k) != v for k, v in new.items()):
+            await self.store.patch_status("Application", app["metadata"]["name"],
+                                          {**new, "lastUpdated": iso()})
+        waiting = any(e.get("phase") in ("Pending", "Stopping") for e in live.values())
+        return 5.0 if waiting else None

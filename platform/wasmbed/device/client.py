@@ -1,0 +1,394 @@
+"""One virtual device: enrollment, heartbeats, deployments, reconnect with backoff.
+
+Its state survives disconnects the way a real device's RAM does: a partly received module
+resumes where it stopped, running modules keep running, and their latest status plus a
+bounded backlog of outputs are re-sent on the next session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import random
+import ssl
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from wasmbed.pki.ca import spki_der
+from wasmbed.pki.layout import client_context
+from wasmbed.protocol import (
+    AppOutput,
+    AppState,
+    AppStatus,
+    DeployAck,
+    DeployBegin,
+    DeployChunk,
+    DeployCommit,
+    DeployStep,
+    EnrollRequest,
+    EnrollResponse,
+    Error,
+    ErrorCode,
+    Heartbeat,
+    HeartbeatAck,
+    Hello,
+    HelloAck,
+    OutputKind,
+    ProtocolError,
+    StopApp,
+)
+from wasmbed.protocol.link import MessageLink, TraceHook
+from wasmbed.protocol.schema import Message
+
+from .runtime import ModuleRejected, WasmRunner
+
+log = logging.getLogger("wasmbed.device")
+OUTPUT_BACKLOG = 64
+IO_TIMEOUT = 15.0
+
+
+@dataclass
+class DeviceProfile:
+    """What the device advertises and how it behaves (scale and fault knobs)."""
+
+    board: str = "virtual"
+    firmware: str = "vdev-0.1.0"
+    wasm_ram: int = 256 * 1024
+    max_module_size: int = 64 * 1024
+    max_apps: int = 4
+    ack_delay_ms: int = 0  # slow down chunk acks (to catch a deployment mid-flight)
+    reconnect_min_s: float = 0.2
+    reconnect_max_s: float = 5.0
+
+
+@dataclass
+class _Module:
+    module_id: str
+    size: int
+    sha256: bytes
+    entry: str
+    memory_limit: int
+    fuel_limit: int
+    data: bytearray = field(default_factory=bytearray)
+    state: AppState = AppState.DEPLOYING
+    error: str | None = None
+    runner: WasmRunner | None = None
+    committed: bool = False
+
+
+class EnrollmentRejected(Exception):
+    pass
+
+
+class VirtualDevice:
+    def __init__(
+        self,
+        name: str,
+        state_dir: Path,
+        gateway: tuple[str, int],
+        *,
+        server_name: str = "localhost",
+        profile: DeviceProfile | None = None,
+        trace: TraceHook | None = None,
+    ) -> None:
+        self.name = name
+        self.dir = Path(state_dir)
+        self.gateway = gateway
+        self.server_name = server_name
+        self.profile = profile or DeviceProfile()
+        self.trace = trace
+        self.boot_time = time.monotonic()
+        self.modules: dict[str, _Module] = {}
+        self.outputs: deque[AppOutput] = deque(maxlen=OUTPUT_BACKLOG)
+        self._seq = 0
+        self.link: MessageLink | None = None
+        self.status: dict[str, Any] = {"name": name, "state": "booting", "sessions": 0}
+        self.interval = 30.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- identity -----------------------------------------------------------------------
+
+    @property
+    def enrolled(self) -> bool:
+        return (self.dir / "operational.pem").exists()
+
+    def _identity_files(self) -> tuple[Path, Path]:
+        cert = "operational.pem" if self.enrolled else "bootstrap.pem"
+        return self.dir / cert, self.dir / "bootstrap.key"
+
+    def _public_key_der(self) -> bytes:
+        cert = x509.load_pem_x509_certificate((self.dir / "bootstrap.pem").read_bytes())
+        return spki_der(cert.public_key())  # type: ignore[arg-type]
+
+    def _set_status(self, **kwargs: Any) -> None:
+        self.status.update(kwargs)
+        self.status["apps"] = {m.module_id: m.state.name for m in self.modules.values()}
+        tmp = self.dir / "status.json.tmp"
+        tmp.write_text(json.dumps(self.status))
+        os.replace(tmp, self.dir / "status.json")
+
+    # --- main loop ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect forever, with exponential backoff and jitter between attempts."""
+        self._loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            established = False
+            try:
+                established = await self._session()
+            except EnrollmentRejected as exc:
+                self._set_status(state="rejected", last_error=str(exc))
+            except ssl.SSLError as exc:
+                self._set_status(state="refused", last_error=f"TLS refused: {exc.reason or exc}")
+            except (TimeoutError, OSError, ConnectionError, ProtocolError,
+                    asyncio.IncompleteReadError) as exc:
+                self._set_status(
+                    state="disconnected", last_error=f"{type(exc).__name__}: {exc}"
+                )
+            finally:
+                if self.link:
+                    await self.link.close()
+                    self.link = None
+            if established:
+                attempt = 0
+                if self.status.get("state") == "enrolled":
+                    continue  # reconnect at once with the new operational certificate
+            base = min(self.profile.reconnect_max_s, self.profile.reconnect_min_s * 2**attempt)
+            attempt = min(attempt + 1, 16)
+            await asyncio.sleep(base * random.uniform(0.5, 1.0))
+
+    async def _session(self) -> bool:
+        ctx = client_context(self._identity_files(), (self.dir / "ca.pem").read_bytes())
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(*self.gateway, ssl=ctx, server_hostname=self.server_name),
+            IO_TIMEOUT,
+        )
+        self.link = MessageLink(reader, writer, trace=self.trace, tx_label="device->gateway",
+                                rx_label="gateway->device")
+        await self.link.send(Hello([1], self.profile.firmware, self.profile.board))
+        env = await self._expect(HelloAck)
+        ack: HelloAck = env  # type: ignore[assignment]
+        self.interval = float(ack.heartbeat_interval_s)
+        if not self.enrolled:
+            await self._enroll()
+            return True
+        self._set_status(state="connected", device_id=ack.device_id,
+                         sessions=self.status["sessions"] + 1, last_error=None)
+        await self._operate()
+        return True
+
+    async def _expect(self, cls: type[Message]) -> Message:
+        assert self.link
+        env = await asyncio.wait_for(self.link.receive(), IO_TIMEOUT)
+        if env is None:
+            raise ConnectionError(f"gateway closed the link while we waited for {cls.__name__}")
+        if isinstance(env.message, Error):
+            raise ConnectionError(f"gateway error {env.message.code}: {env.message.message}")
+        if not isinstance(env.message, cls):
+            raise ConnectionError(f"expected {cls.__name__}, got {type(env.message).__name__}")
+        return env.message
+
+    async def _enroll(self) -> None:
+        assert self.link
+        self._set_status(state="enrolling")
+        p = self.profile
+        await self.link.send(EnrollRequest(self._public_key_der(), p.board, p.firmware,
+                                           p.wasm_ram, p.max_module_size))
+        resp: EnrollResponse = await self._expect(EnrollResponse)  # type: ignore[assignment]
+        if not resp.accepted or not resp.certificate:
+            raise EnrollmentRejected(resp.reason or "enrollment rejected")
+        cert = x509.load_der_x509_certificate(resp.certificate)
+        tmp = self.dir / "operational.pem.tmp"
+        tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        os.replace(tmp, self.dir / "operational.pem")  # atomic: never half a cert
+        self._set_status(state="enrolled", device_id=resp.device_id, last_error=None)
+
+    async def _operate(self) -> None:
+        assert self.link
+        for mod in self.modules.values():  # re-announce what this session has not heard
+            if mod.committed:
+                await self.link.send(AppStatus(mod.module_id, mod.state, mod.error))
+        while self.outputs:
+            await self.link.send(self.outputs.popleft())
+        beat = asyncio.create_task(self._heartbeats())
+        try:
+            while True:
+                env = await self.link.receive()
+                if env is None:
+                    raise ConnectionError("gateway closed the connection")
+                await self._handle(env.message, env.msg_id)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _heartbeats(self) -> None:
+        while self.link:
+            running = [m.module_id for m in self.modules.values() if m.state == AppState.RUNNING]
+            used = sum(m.memory_limit for m in self.modules.values() if m.runner)
+            await self.link.send(Heartbeat(
+                uptime_ms=int((time.monotonic() - self.boot_time) * 1000),
+                free_memory=max(0, self.profile.wasm_ram - used),
+                running_apps=running[:16],
+            ))
+            await asyncio.sleep(self.interval)
+
+    # --- message handling ---------------------------------------------------------------
+
+    async def _handle(self, msg: Message, msg_id: int) -> None:
+        assert self.link
+        if isinstance(msg, HeartbeatAck):
+            self.interval = float(msg.interval_s)
+        elif isinstance(msg, DeployBegin):
+            await self.link.send(self._begin(msg), reply_to=msg_id)
+        elif isinstance(msg, DeployChunk):
+            if self.profile.ack_delay_ms:
+                await asyncio.sleep(self.profile.ack_delay_ms / 1000)
+            await self.link.send(self._chunk(msg), reply_to=msg_id)
+        elif isinstance(msg, DeployCommit):
+            await self.link.send(self._commit(msg), reply_to=msg_id)
+            mod = self.modules.get(msg.module_id)
+            if mod and mod.committed and mod.state == AppState.DEPLOYING:
+                task = asyncio.create_task(self._start(mod))  # outlives this session
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        elif isinstance(msg, StopApp):
+            await self._stop(msg.module_id)
+        elif isinstance(msg, Error):
+            log.warning("%s: gateway error %s: %s", self.name, msg.code, msg.message)
+        else:
+            await self.link.send(
+                Error(ErrorCode.BAD_FRAME, f"unexpected {type(msg).__name__}"), reply_to=msg_id
+            )
+
+    def _nack(self, mid: str, step: DeployStep, offset: int, code: ErrorCode,
+              why: str) -> DeployAck:
+        return DeployAck(mid, step, offset, False, code, why)
+
+    def _begin(self, msg: DeployBegin) -> DeployAck:
+        p = self.profile
+        if msg.size > p.max_module_size:
+            return self._nack(msg.module_id, DeployStep.BEGIN, 0, ErrorCode.MODULE_TOO_LARGE,
+                              f"module is {msg.size} bytes; this device accepts at most "
+                              f"{p.max_module_size}")
+        existing = self.modules.get(msg.module_id)
+        if existing and existing.sha256 == msg.sha256 and existing.size == msg.size:
+            return DeployAck(msg.module_id, DeployStep.BEGIN, len(existing.data), True)
+        for done in [m for m in self.modules.values() if m.committed and not m.runner]:
+            del self.modules[done.module_id]  # finished modules make room for new ones
+        in_use = sum(m.memory_limit for m in self.modules.values() if m.runner)
+        if msg.memory_limit > p.wasm_ram - in_use or len(self.modules) >= p.max_apps:
+            return self._nack(msg.module_id, DeployStep.BEGIN, 0, ErrorCode.RESOURCE_EXHAUSTED,
+                              f"needs {msg.memory_limit} bytes of wasm memory; "
+                              f"{p.wasm_ram - in_use} free, {len(self.modules)} apps loaded")
+        self.modules[msg.module_id] = _Module(msg.module_id, msg.size, msg.sha256, msg.entry,
+                                              msg.memory_limit, msg.fuel_limit)
+        self._set_status()
+        return DeployAck(msg.module_id, DeployStep.BEGIN, 0, True)
+
+    def _chunk(self, msg: DeployChunk) -> DeployAck:
+        mod = self.modules.get(msg.module_id)
+        if mod is None:
+            return self._nack(msg.module_id, DeployStep.CHUNK, 0, ErrorCode.UNKNOWN_MODULE,
+                              "chunk for a module that was not begun")
+        if msg.offset != len(mod.data):
+            return self._nack(msg.module_id, DeployStep.CHUNK, len(mod.data),
+                              ErrorCode.OUT_OF_ORDER,
+                              f"chunk at {msg.offset}, expected {len(mod.data)}")
+        if len(mod.data) + len(msg.data) > mod.size:
+            return self._nack(msg.module_id, DeployStep.CHUNK, len(mod.data),
+                              ErrorCode.MODULE_TOO_LARGE, "chunk runs past the announced size")
+        mod.data += msg.data
+        return DeployAck(msg.module_id, DeployStep.CHUNK, len(mod.data), True)
+
+    def _commit(self, msg: DeployCommit) -> DeployAck:
+        mod = self.modules.get(msg.module_id)
+        if mod is None:
+            return self._nack(msg.module_id, DeployStep.COMMIT, 0, ErrorCode.UNKNOWN_MODULE,
+                              "commit for a module that was not begun")
+        if mod.committed:
+            return DeployAck(mod.module_id, DeployStep.COMMIT, len(mod.data), True)
+        size = len(mod.data)
+        digest = hashlib.sha256(mod.data).digest()
+        if size != mod.size or digest != mod.sha256:
+            del self.modules[mod.module_id]  # never keep (or run) bytes that fail the hash
+            self._set_status()
+            return self._nack(mod.module_id, DeployStep.COMMIT, size, ErrorCode.HASH_MISMATCH,
+                              f"sha256 mismatch: got {digest.hex()[:16]}… over {size} bytes, "
+                              f"expected {mod.sha256.hex()[:16]}… over {mod.size}")
+        try:
+            mod.runner = WasmRunner(bytes(mod.data), entry=mod.entry,
+                                    memory_limit=mod.memory_limit, fuel_limit=mod.fuel_limit,
+                                    output=self._output_sink(mod.module_id),
+                                    boot_time=self.boot_time)
+        except ModuleRejected as exc:
+            del self.modules[mod.module_id]
+            self._set_status()
+            return self._nack(mod.module_id, DeployStep.COMMIT, size, ErrorCode.INVALID_MODULE,
+                              str(exc))
+        mod.committed = True
+        mod.data = bytearray(mod.data)  # keep for resume/idempotent re-commit
+        return DeployAck(mod.module_id, DeployStep.COMMIT, size, True)
+
+    async def _start(self, mod: _Module) -> None:
+        await self._report(mod, AppState.RUNNING)
+        assert mod.runner
+        result = await asyncio.to_thread(mod.runner.run)
+        mod.runner = None
+        await self._report(mod, result.state, result.error)
+
+    async def _stop(self, module_id: str) -> None:
+        mod = self.modules.get(module_id)
+        if mod is None:
+            if self.link:
+                await self.link.send(AppStatus(module_id, AppState.STOPPED, None))
+            return
+        if mod.runner:
+            mod.runner.stop()  # its run() returns STOPPED and _start reports it
+        else:
+            await self._report(mod, AppState.STOPPED)
+
+    async def _report(self, mod: _Module, state: AppState, error: str | None = None) -> None:
+        mod.state, mod.error = state, error
+        self._set_status()
+        if self.link:
+            with contextlib.suppress(OSError, ConnectionError):
+                await self.link.send(AppStatus(mod.module_id, state, error))
+
+    def _output_sink(self, module_id: str):
+        def sink(kind: OutputKind, text: str | None, value: int | None) -> None:
+            self._seq += 1
+            out = AppOutput(module_id, self._seq, kind, text, value)
+            assert self._loop
+            self._loop.call_soon_threadsafe(self._send_output, out)
+
+        return sink
+
+    def _send_output(self, out: AppOutput) -> None:
+        link = self.link
+        if link is None:
+            self.outputs.append(out)
+            return
+
+        async def send() -> None:
+            try:
+                await link.send(out)
+            except (OSError, ConnectionError):
+                self.outputs.append(out)
+
+        asyncio.ensure_future(send())
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"status": self.status, "profile": asdict(self.profile)}

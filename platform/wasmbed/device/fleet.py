@@ -1,0 +1,58 @@
+"""`wasmbed device simulate`: many virtual devices in one process (a load generator).
+
+Each device lives in its own state directory (see provision.py); each writes its
+status.json there, which is how tests observe the device side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from wasmbed.device.client import DeviceProfile, VirtualDevice
+from wasmbed.protocol.link import JsonlTrace
+from wasmbed.serving import wait_for_shutdown_signal, write_ready
+
+log = logging.getLogger("wasmbed.device.fleet")
+
+
+def profile_from(data: dict[str, Any]) -> DeviceProfile:
+    known = {f.name for f in fields(DeviceProfile)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown device profile keys {sorted(unknown)}; known: {sorted(known)}")
+    return DeviceProfile(**data)
+
+
+async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_name: str,
+                    profile: DeviceProfile, ready_file: Path | None,
+                    trace_file: Path | None) -> None:
+    trace_fp = trace_file.open("a") if trace_file else None
+    devices = []
+    for d in device_dirs:
+        name = (d / "name").read_text().strip() if (d / "name").exists() else d.name
+        trace = JsonlTrace(trace_fp, name) if trace_fp else None
+        devices.append(VirtualDevice(name, d, gateway, server_name=server_name,
+                                     profile=profile, trace=trace))
+    tasks = [asyncio.create_task(dev.run()) for dev in devices]
+    write_ready(ready_file, {"devices": [str(d) for d in device_dirs],
+                             "gateway": f"{gateway[0]}:{gateway[1]}"})
+    try:
+        await wait_for_shutdown_signal()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        if trace_fp:
+            trace_fp.close()
+
+
+def load_profile(text: str | None) -> DeviceProfile:
+    return profile_from(json.loads(text)) if text else DeviceProfile()

@@ -1,0 +1,6 @@
+"""The gateway: TLS 1.3 mutual-auth device server, enrollment relay, heartbeats,
+chunked resumable deployments, a local cache that survives restarts, and an HTTP API."""
+
+from wasmbed.gateway.server import Gateway, GatewayConfig
+
+__all__ = ["Gateway", "GatewayConfig"]

@@ -1,0 +1,194 @@
+"""The gateway process: TLS listener, sessions, trust refresh, HTTP API, report flushing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from wasmbed.gateway.cache import GatewayCache
+from wasmbed.gateway.control import ControlPlane, ControlPlaneError
+from wasmbed.gateway.metrics import GatewayMetrics
+from wasmbed.gateway.session import DeviceSession
+from wasmbed.pki.layout import server_context
+from wasmbed.protocol import ProtocolError
+from wasmbed.protocol.link import MessageLink, TraceHook
+
+log = logging.getLogger("wasmbed.gateway")
+
+
+@dataclass
+class GatewayConfig:
+    name: str
+    api_url: str
+    token: str
+    cert_file: Path
+    key_file: Path
+    data_dir: Path
+    host: str = "127.0.0.1"
+    tls_port: int = 40029
+    http_port: int = 8081
+    heartbeat_interval: int = 30
+    missed_heartbeats: int = 3
+    chunk_size: int = 1024
+    max_handshakes: int = 64  # concurrent: a reconnect storm cannot starve heartbeats
+    handshake_timeout: float = 10.0
+    trust_refresh: float = 10.0
+    max_frame: int = 64 * 1024
+
+    @property
+    def heartbeat_timeout(self) -> float:
+        return float(self.heartbeat_interval * self.missed_heartbeats)
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, trace: TraceHook | None = None) -> None:
+        self.config = config
+        self.trace = trace
+        self.cache = GatewayCache(config.data_dir / "gateway-cache.sqlite")
+        self.control = ControlPlane(config.api_url, config.token, config.name, self.cache)
+        self.metrics = GatewayMetrics()
+        self.sessions: dict[str, DeviceSession] = {}
+        self.tls: ssl.SSLContext | None = None
+        self.factory_ca: x509.Certificate | None = None
+        self._crl = ""
+        self._handshakes = asyncio.Semaphore(config.max_handshakes)
+        self._refresh_now = asyncio.Event()
+        self.tls_port = config.tls_port
+        self.started = time.time()
+
+    # --- trust --------------------------------------------------------------------------
+
+    async def refresh_trust(self) -> bool:
+        """Fetch CA certs and CRLs; rebuild the TLS context and cut revoked sessions."""
+        trust = await self.control.trust()
+        if self.tls is not None and trust["crl"] == self._crl:
+            return False
+        self.factory_ca = x509.load_pem_x509_certificate(trust["factoryCa"].encode())
+        bundle = (trust["factoryCa"] + trust["platformCa"]).encode()
+        self.tls = server_context((self.config.cert_file, self.config.key_file), bundle,
+                                  trust["crl"].encode(), self.config.data_dir / "crl.pem")
+        self._crl = trust["crl"]
+        revoked = set()
+        for block in trust["crl"].split("-----END X509 CRL-----"):
+            if "BEGIN X509 CRL" in block:
+                crl = x509.load_pem_x509_crl((block + "-----END X509 CRL-----").encode())
+                revoked |= {r.serial_number for r in crl}
+        for session in list(self.sessions.values()):
+            if session.serial in revoked:
+                await session.close("certificate revoked")
+        return True
+
+    async def _trust_loop(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._refresh_now.wait(), self.config.trust_refresh)
+            self._refresh_now.clear()
+            try:
+                await self.refresh_trust()
+            except ControlPlaneError as exc:
+                log.warning("trust refresh failed (keeping the last CRL): %s", exc)
+
+    def request_trust_refresh(self) -> None:
+        self._refresh_now.set()
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def attach(self, session: DeviceSession) -> None:
+        old = self.sessions.get(session.device_id)
+        self.sessions[session.device_id] = session
+        self.metrics.sessions.set(len(self.sessions))
+        if old is not None:
+            old.close_reason = "superseded by a new session"
+            asyncio.ensure_future(old.close())
+
+    def detach(self, session: DeviceSession) -> bool:
+        """Forget the session; True if it was the device's current one."""
+        if self.sessions.get(session.device_id) is session:
+            del self.sessions[session.device_id]
+            self.metrics.sessions.set(len(self.sessions))
+            return True
+        return False
+
+    def notify_ops(self, device: str) -> None:
+        session = self.sessions.get(device)
+        if session:
+            session.ops_changed.set()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = f"{peer[0]}:{peer[1]}" if peer else "?"
+        try:
+            async with self._handshakes:
+                assert self.tls is not None
+                await writer.start_tls(self.tls,
+                                       ssl_handshake_timeout=self.config.handshake_timeout)
+        except (TimeoutError, ssl.SSLError, OSError, ConnectionError) as exc:
+            self.metrics.handshakes.labels("refused").inc()
+            log.info("TLS handshake from %s refused: %s", address, getattr(exc, "reason", exc))
+            writer.transport.abort()
+            return
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        cert = x509.load_der_x509_certificate(der)
+        assert self.factory_ca is not None
+        bootstrap = cert.issuer == self.factory_ca.subject
+        self.metrics.handshakes.labels("bootstrap" if bootstrap else "operational").inc()
+        link = MessageLink(reader, writer, max_frame=self.config.max_frame, trace=self.trace,
+                           tx_label="gateway->device", rx_label="device->gateway")
+        session = DeviceSession(self, link, cert, bootstrap, address)
+        try:
+            await session.run()
+        except ProtocolError as exc:
+            self.metrics.protocol_errors.inc()
+            log.info("session %s closed on protocol error: %s", address, exc)
+        except (TimeoutError, OSError, ConnectionError, ssl.SSLError) as exc:
+            log.info("session %s ended: %s", address, exc)
+        finally:
+            await link.close()
+
+    # --- run ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Fetch trust and register; then listen. Retries until the API answers."""
+        delay = 0.2
+        while True:
+            try:
+                await self.refresh_trust()
+                break
+            except ControlPlaneError as exc:
+                log.warning("waiting for the API server: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        sock = socket.create_server((self.config.host, self.config.tls_port), reuse_port=False)
+        self.tls_port = sock.getsockname()[1]
+        self.server = await asyncio.start_server(self._accept, sock=sock, backlog=4096)
+        self._tasks = [asyncio.create_task(self.control.flush_forever()),
+                       asyncio.create_task(self._trust_loop())]
+
+    async def register(self, http_url: str) -> None:
+        spec: dict[str, Any] = {
+            "endpoint": http_url,
+            "tlsEndpoint": f"{self.config.host}:{self.tls_port}",
+            "tlsPort": self.tls_port,
+            "startedAt": self.started,
+            "config": {"heartbeatInterval": self.config.heartbeat_interval,
+                       "missedHeartbeats": self.config.missed_heartbeats},
+        }
+        await self.control.register(spec)
+
+    async def stop(self) -> None:
+        self.server.close()
+        for session in list(self.sessions.values()):
+            await session.close("gateway shutting down")
+        for t in self._tasks:
+            t.cancel()
+        await self.control.close()
+        self.cache.close()

@@ -1,0 +1,282 @@
+"""One device's TLS session at the gateway, from Hello to close.
+
+A bootstrap-certificate session may only enroll; an operational one gets heartbeats and
+deployments. Deployments are sent stop-and-wait, one DeployAck per chunk, and the acked
+offset is written to the cache so a transfer resumes after any interruption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from wasmbed.pki.ca import spki_der
+from wasmbed.protocol import (
+    SUPPORTED_VERSIONS,
+    AppOutput,
+    AppState,
+    AppStatus,
+    DeployAck,
+    DeployBegin,
+    DeployChunk,
+    DeployCommit,
+    EnrollRequest,
+    EnrollResponse,
+    Error,
+    ErrorCode,
+    Heartbeat,
+    HeartbeatAck,
+    Hello,
+    HelloAck,
+    ProtocolError,
+    StopApp,
+)
+from wasmbed.protocol.link import MessageLink
+from wasmbed.protocol.schema import Message
+
+if TYPE_CHECKING:
+    from wasmbed.gateway.cache import Op
+    from wasmbed.gateway.server import Gateway
+
+log = logging.getLogger("wasmbed.gateway.session")
+HELLO_TIMEOUT = 10.0
+ACK_TIMEOUT = 30.0
+
+
+class SessionClosed(Exception):
+    pass
+
+
+class DeviceSession:
+    def __init__(self, gw: Gateway, link: MessageLink, peer: x509.Certificate, bootstrap: bool,
+                 address: str) -> None:
+        self.gw = gw
+        self.link = link
+        self.peer = peer
+        self.bootstrap = bootstrap
+        self.address = address
+        cn = peer.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        self.device_id = str(cn[0].value) if cn else "?"
+        self.serial = peer.serial_number
+        self.connected_at = time.time()
+        self.last_heartbeat = time.monotonic()
+        self.ops_changed = asyncio.Event()
+        self._acks: dict[int, asyncio.Future[DeployAck]] = {}
+        self.close_reason = "connection closed"
+        self.closing = False
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        env = await asyncio.wait_for(self.link.receive(), HELLO_TIMEOUT)
+        if env is None or not isinstance(env.message, Hello):
+            await self._error(ErrorCode.BAD_FRAME, "the first frame of a session must be Hello")
+            return
+        common = [v for v in env.message.versions if v in SUPPORTED_VERSIONS]
+        if not common:
+            await self._error(ErrorCode.UNSUPPORTED_VERSION,
+                              f"no common protocol version (gateway speaks {SUPPORTED_VERSIONS})")
+            return
+        self.board, self.firmware = env.message.board, env.message.firmware
+        await self.link.send(HelloAck(max(common), self.gw.config.name, int(time.time()),
+                                      self.gw.config.heartbeat_interval,
+                                      None if self.bootstrap else self.device_id),
+                             reply_to=env.msg_id)
+        if self.bootstrap:
+            await self._enrollment()
+        else:
+            await self._operational()
+
+    async def _error(self, code: ErrorCode, message: str, reply_to: int | None = None) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            await self.link.send(Error(code, message), reply_to=reply_to)
+
+    # --- enrollment ---------------------------------------------------------------------
+
+    async def _enrollment(self) -> None:
+        env = await asyncio.wait_for(self.link.receive(), HELLO_TIMEOUT)
+        if env is None:
+            return
+        msg = env.message
+        if not isinstance(msg, EnrollRequest):
+            await self._error(ErrorCode.NOT_ENROLLED,
+                              "this certificate is a bootstrap identity: it may only enroll",
+                              env.msg_id)
+            return
+        if msg.public_key != spki_der(self.peer.public_key()):  # type: ignore[arg-type]
+            await self.link.send(EnrollResponse(False, "public key does not match the bootstrap "
+                                                "certificate of this session"), env.msg_id)
+            return
+        try:
+            answer = await self.gw.control.enroll({
+                "publicKey": base64.b64encode(msg.public_key).decode(),
+                "bootstrapSerial": str(self.serial),
+                "board": msg.board,
+                "firmwareVersion": msg.firmware_version,
+                "capabilities": {"wasmRam": msg.wasm_ram, "maxModuleSize": msg.max_module_size},
+            })
+        except Exception as exc:
+            log.warning("enrollment of %s could not reach the API: %s", self.address, exc)
+            self.gw.metrics.enrollments.labels("error").inc()
+            await self.link.send(EnrollResponse(False, "enrollment service unavailable; retry"),
+                                 env.msg_id)
+            return
+        if answer.get("accepted"):
+            cert = base64.b64decode(answer["certificate"])
+            self.gw.metrics.enrollments.labels("accepted").inc()
+            await self.link.send(EnrollResponse(True, None, answer["deviceId"], cert), env.msg_id)
+        else:
+            self.gw.metrics.enrollments.labels("rejected").inc()
+            await self.link.send(EnrollResponse(False, answer.get("reason", "rejected")),
+                                 env.msg_id)
+
+    # --- operational session ------------------------------------------------------------
+
+    async def _operational(self) -> None:
+        self.gw.attach(self)
+        self.gw.control.post({"type": "connected", "device": self.device_id,
+                              "board": self.board, "firmware": self.firmware,
+                              "certSerial": str(self.serial),
+                              "timeoutS": self.gw.config.heartbeat_timeout,
+                              "address": self.address})
+        tasks = [asyncio.create_task(self._watchdog()), asyncio.create_task(self._deployer())]
+        try:
+            while True:
+                env = await self.link.receive()
+                if env is None:
+                    break
+                await self._dispatch(env.message, env.msg_id)
+        except ProtocolError as exc:
+            self.close_reason = f"protocol error: {exc}"
+            await self._error(exc.code, str(exc))
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            for fut in self._acks.values():
+                if not fut.done():
+                    fut.set_exception(SessionClosed(self.close_reason))
+            if self.gw.detach(self):
+                self.gw.control.post({"type": "disconnected", "device": self.device_id,
+                                      "reason": self.close_reason})
+
+    async def _dispatch(self, msg: Message, msg_id: int) -> None:
+        if isinstance(msg, Heartbeat):
+            self.last_heartbeat = time.monotonic()
+            self.gw.metrics.heartbeats.inc()
+            await self.link.send(HeartbeatAck(self.gw.config.heartbeat_interval,
+                                              int(time.time())), reply_to=msg_id)
+            self.gw.control.post({"type": "heartbeat", "device": self.device_id,
+                                  "uptimeMs": msg.uptime_ms, "freeMemory": msg.free_memory,
+                                  "runningApps": msg.running_apps})
+        elif isinstance(msg, DeployAck):
+            fut = self._acks.pop(msg_id, None)
+            if fut and not fut.done():
+                fut.set_result(msg)
+        elif isinstance(msg, AppStatus):
+            self.gw.control.post({"type": "app", "device": self.device_id,
+                                  "moduleId": msg.module_id, "state": AppState(msg.state).name,
+                                  "error": msg.error})
+        elif isinstance(msg, AppOutput):
+            self.gw.control.post({"type": "output", "device": self.device_id,
+                                  "moduleId": msg.module_id, "seq": msg.seq, "kind": msg.kind,
+                                  "text": msg.text, "value": msg.value})
+        elif isinstance(msg, Error):
+            log.warning("device %s reported error %s: %s", self.device_id, msg.code, msg.message)
+        else:
+            await self._error(ErrorCode.BAD_FRAME,
+                              f"{type(msg).__name__} is not a device-to-gateway message", msg_id)
+
+    async def _watchdog(self) -> None:
+        cfg = self.gw.config
+        while True:
+            idle = time.monotonic() - self.last_heartbeat
+            if idle >= cfg.heartbeat_timeout:
+                self.close_reason = (f"heartbeat timeout: no heartbeat for {idle:.1f} s "
+                                     f"({cfg.missed_heartbeats} intervals of "
+                                     f"{cfg.heartbeat_interval} s)")
+                await self.close()
+                return
+            await asyncio.sleep(cfg.heartbeat_timeout - idle)
+
+    async def close(self, reason: str | None = None) -> None:
+        if reason:
+            self.close_reason = reason
+        self.closing = True
+        await self.link.close()
+
+    # --- deployments --------------------------------------------------------------------
+
+    async def _request(self, msg: Message) -> DeployAck:
+        fut: asyncio.Future[DeployAck] = asyncio.get_running_loop().create_future()
+        msg_id = self.link.next_id()
+        self._acks[msg_id] = fut
+        await self.link.send(msg, reply_to=msg_id)
+        try:
+            return await asyncio.wait_for(fut, ACK_TIMEOUT)
+        except TimeoutError:
+            self._acks.pop(msg_id, None)
+            raise SessionClosed(
+                f"no DeployAck for {type(msg).__name__} within {ACK_TIMEOUT} s") from None
+
+    async def _deployer(self) -> None:
+        cache = self.gw.cache
+        try:
+            while True:
+                op = cache.next_op(self.device_id)
+                if op is None:
+                    self.ops_changed.clear()
+                    await self.ops_changed.wait()
+                    continue
+                if op.action == "stop":
+                    await self.link.send(StopApp(op.module_id))
+                    cache.finish(op.seq)
+                else:
+                    await self._transfer(op)
+        except (SessionClosed, OSError, ConnectionError) as exc:
+            self.close_reason = f"deployment link lost: {exc}"
+            await self.close()
+
+    def _report_app(self, op: Op, state: str, error: str | None = None) -> None:
+        self.gw.control.post({"type": "app", "device": self.device_id, "moduleId": op.module_id,
+                              "state": state, "error": error})
+
+    async def _transfer(self, op: Op) -> None:
+        assert op.wasm is not None and op.sha256 is not None
+        wasm, cache, chunk = op.wasm, self.gw.cache, self.gw.config.chunk_size
+        self._report_app(op, "DEPLOYING")
+        ack = await self._request(DeployBegin(op.module_id, len(wasm), op.sha256, op.entry or "run",
+                                              op.memory_limit or 0, op.fuel_limit or 0, chunk))
+        if not ack.ok:
+            return self._fail(op, ack)
+        offset = ack.offset
+        while offset < len(wasm):
+            if cache.op_state(op.seq) != "pending":
+                return  # superseded by a newer module or a stop while we were sending
+            ack = await self._request(DeployChunk(op.module_id, offset,
+                                                  wasm[offset:offset + chunk]))
+            if not ack.ok and ack.error_code != ErrorCode.OUT_OF_ORDER:
+                return self._fail(op, ack)
+            offset = ack.offset
+            cache.progress(op.seq, offset)
+            self.gw.metrics.chunks.inc()
+        ack = await self._request(DeployCommit(op.module_id))
+        if not ack.ok:
+            return self._fail(op, ack)
+        cache.finish(op.seq)
+        self.gw.metrics.deployments.labels("committed").inc()
+
+    def _fail(self, op: Op, ack: DeployAck) -> None:
+        code = ErrorCode(ack.error_code).name if ack.error_code else "ERROR"
+        error = f"{code}: {ack.error or 'refused by device'}"
+        self.gw.cache.finish(op.seq, error)
+        self.gw.metrics.deployments.labels("refused").inc()
+        self._report_app(op, "FAILED", error)

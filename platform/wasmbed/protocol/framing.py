@@ -1,0 +1,79 @@
+"""Length-prefixed framing: 4-byte big-endian payload length, then the CBOR payload.
+
+`FrameReader` reads frames from an asyncio stream; `FrameDecoder` is the same logic for
+byte pushes (bridges, tests). Both refuse a length above `max_frame` before reading it, so
+a hostile prefix cannot make us allocate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+from wasmbed.protocol import errors
+
+DEFAULT_MAX_FRAME = 64 * 1024
+HEADER = struct.Struct(">I")
+
+
+def frame(payload: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> bytes:
+    """Prefix `payload` with its length; refuses payloads over `max_frame`."""
+    if len(payload) > max_frame:
+        raise errors.FrameTooLarge(f"frame of {len(payload)} bytes exceeds max {max_frame}")
+    return HEADER.pack(len(payload)) + payload
+
+
+def _check_length(length: int, max_frame: int) -> None:
+    if length > max_frame:
+        raise errors.FrameTooLarge(f"frame announces {length} bytes, max is {max_frame}")
+    if length == 0:
+        raise errors.MalformedCbor("empty frame")
+
+
+class FrameDecoder:
+    """Incremental decoder: `feed(data)` returns every complete payload."""
+
+    def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+        self.max_frame = max_frame
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buf += data
+        out: list[bytes] = []
+        while len(self._buf) >= HEADER.size:
+            (length,) = HEADER.unpack_from(self._buf)
+            _check_length(length, self.max_frame)
+            if len(self._buf) < HEADER.size + length:
+                break
+            out.append(bytes(self._buf[HEADER.size : HEADER.size + length]))
+            del self._buf[: HEADER.size + length]
+        return out
+
+    def close(self) -> None:
+        """Call at end of stream: raises `TruncatedFrame` if a partial frame is buffered."""
+        if self._buf:
+            raise errors.TruncatedFrame(f"stream ended with {len(self._buf)} bytes of a frame")
+
+
+class FrameReader:
+    """Reads whole frames from a `StreamReader`; returns None on a clean end of stream."""
+
+    def __init__(self, reader: asyncio.StreamReader, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+        self.reader = reader
+        self.max_frame = max_frame
+
+    async def read(self) -> bytes | None:
+        try:
+            header = await self.reader.readexactly(HEADER.size)
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise errors.TruncatedFrame("stream ended inside a frame header") from exc
+            return None
+        (length,) = HEADER.unpack(header)
+        _check_length(length, self.max_frame)
+        try:
+            return await self.reader.readexactly(length)
+        except asyncio.IncompleteReadError as exc:
+            raise errors.TruncatedFrame(
+                f"stream ended after {len(exc.partial)} of {length} payload bytes"
+            ) from exc

@@ -1,0 +1,115 @@
+"""Canonical encodings shared with the C firmware's tests.
+
+`vectors.json` maps a vector name to the hex of a whole frame payload (the envelope);
+`invalid_vectors.json` maps a name to {"hex", "error"} for inputs every decoder must refuse
+(error = the Python exception class, for reference). Regenerate with
+`python -m wasmbed.protocol.vectors` after a schema change; a unit test checks they match.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cbor2
+
+from wasmbed.protocol import messages as m
+from wasmbed.protocol.codec import encode
+from wasmbed.protocol.enums import AppState, DeployStep, ErrorCode, OutputKind
+
+HERE = Path(__file__).parent
+VALID_PATH = HERE / "vectors.json"
+INVALID_PATH = HERE / "invalid_vectors.json"
+
+SAMPLE_KEY = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d03010703420004") + bytes(
+    range(64)
+)
+
+
+def samples() -> dict[str, tuple[m.Message, int]]:
+    """One or more sample instances per message type, with message ids."""
+    return {
+        "hello": (m.Hello(versions=[1], firmware="0.1.0", board="stm32f4_discovery"), 1),
+        "hello_ack": (m.HelloAck(1, "gw-0", 1_790_000_000, 30), 1),
+        "hello_ack_operational": (m.HelloAck(1, "gw-0", 1_790_000_000, 30, "dev-7f3a"), 1),
+        "enroll_request": (
+            m.EnrollRequest(SAMPLE_KEY, "stm32f4_discovery", "0.1.0", 65536, 16384), 2
+        ),
+        "enroll_response_accepted": (
+            m.EnrollResponse(True, device_id="dev-7f3a", certificate=b"\x30\x82\x01\x00"), 2
+        ),
+        "enroll_response_rejected": (
+            m.EnrollResponse(False, reason="unknown device and pairing mode is off"), 2
+        ),
+        "heartbeat": (m.Heartbeat(uptime_ms=123456, free_memory=70000, running_apps=["a1"]), 3),
+        "heartbeat_empty": (m.Heartbeat(uptime_ms=0, free_memory=0, running_apps=[]), 4),
+        "heartbeat_ack": (m.HeartbeatAck(interval_s=30, time_unix=1_790_000_030), 3),
+        "deploy_begin": (
+            m.DeployBegin("hello-1", 300, bytes(range(32)), "run", 65536, 10_000_000, 1024),
+            10,
+        ),
+        "deploy_chunk": (m.DeployChunk("hello-1", 0, b"\x00asm\x01\x00\x00\x00"), 11),
+        "deploy_commit": (m.DeployCommit("hello-1"), 12),
+        "deploy_ack_ok": (m.DeployAck("hello-1", DeployStep.CHUNK, 8, True), 11),
+        "deploy_ack_hash_mismatch": (
+            m.DeployAck(
+                "hello-1", DeployStep.COMMIT, 300, False, ErrorCode.HASH_MISMATCH,
+                "sha256 mismatch",
+            ),
+            12,
+        ),
+        "app_status_running": (m.AppStatus("hello-1", AppState.RUNNING), 5),
+        "app_status_failed": (m.AppStatus("trap-1", AppState.FAILED, "integer divide by zero"), 6),
+        "app_output_log": (m.AppOutput("hello-1", 0, OutputKind.LOG, text="hello, wasmbed"), 7),
+        "app_output_value": (m.AppOutput("counter-1", 3, OutputKind.VALUE, value=-42), 8),
+        "app_output_big_value": (m.AppOutput("counter-1", 4, OutputKind.VALUE, value=2**40), 9),
+        "stop_app": (m.StopApp("spin-1"), 13),
+        "error": (m.Error(ErrorCode.BAD_FRAME, "not well-formed CBOR"), 14),
+    }
+
+
+def _env(body: object, mtype: int = m.Heartbeat.TYPE, version: int = 1) -> bytes:
+    return cbor2.dumps({0: version, 1: mtype, 2: 1, 3: body}, canonical=True)
+
+
+def invalid_samples() -> dict[str, tuple[bytes, str]]:
+    hb = {0: 1, 1: 2, 2: []}
+    return {
+        "empty": (b"", "MalformedCbor"),
+        "not_cbor": (b"\xff\xff", "MalformedCbor"),
+        "truncated_map": (_env(hb)[:-3], "MalformedCbor"),
+        "trailing_bytes": (_env(hb) + b"\x00", "MalformedCbor"),
+        "envelope_not_map": (cbor2.dumps([1, 5, 1, hb]), "WrongFieldType"),
+        "missing_body": (cbor2.dumps({0: 1, 1: 5, 2: 1}, canonical=True), "MissingField"),
+        "unknown_type": (_env({}, mtype=99), "UnknownMessageType"),
+        "unsupported_version": (_env(hb, version=9), "UnsupportedVersion"),
+        "missing_field": (_env({0: 1, 1: 2}), "MissingField"),
+        "unknown_field": (_env({**hb, 9: 0}), "UnknownField"),
+        "wrong_type_text_for_int": (_env({0: "1", 1: 2, 2: []}), "WrongFieldType"),
+        "wrong_type_bool_for_int": (_env({0: True, 1: 2, 2: []}), "WrongFieldType"),
+        "negative_uptime": (_env({0: -1, 1: 2, 2: []}), "FieldOutOfRange"),
+        "list_item_wrong_type": (_env({0: 1, 1: 2, 2: [7]}), "WrongFieldType"),
+        "bad_enum": (
+            _env({0: "x", 1: 9}, mtype=m.AppStatus.TYPE), "FieldOutOfRange"
+        ),
+        "tagged_value": (_env({0: cbor2.CBORTag(1, 5), 1: 2, 2: []}), "WrongFieldType"),
+    }
+
+
+def build() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    valid = {name: encode(msg, msg_id).hex() for name, (msg, msg_id) in samples().items()}
+    invalid = {
+        name: {"hex": data.hex(), "error": err} for name, (data, err) in invalid_samples().items()
+    }
+    return valid, invalid
+
+
+def write() -> None:
+    valid, invalid = build()
+    VALID_PATH.write_text(json.dumps(valid, indent=2, sort_keys=True) + "\n")
+    INVALID_PATH.write_text(json.dumps(invalid, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    write()
+    print(f"wrote {VALID_PATH} and {INVALID_PATH}")

@@ -1,0 +1,103 @@
+"""Shared plumbing for our HTTP services: bind first (port 0 = ephemeral), serve with
+uvicorn on that socket, announce the real URLs in a ready file, stop on SIGTERM/SIGINT.
+
+The ready file is how the harness (and `wasmbed up`) learn ports without races: it is
+written atomically only once every listener is accepting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import Depends, HTTPException, Request, WebSocket, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from wasmbed.pki.ca import write_secret
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.create_server((host, port), backlog=2048)
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket, scheme: str = "http") -> str:
+    host, port = sock.getsockname()[:2]
+    return f"{scheme}://{host}:{port}"
+
+
+async def start_uvicorn(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            ws_ping_interval=20)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+def write_ready(path: Path | None, info: dict[str, Any]) -> None:
+    if path is None:
+        return
+    info = {**info, "pid": os.getpid()}
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, path)
+
+
+async def wait_for_shutdown_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def load_or_create_token(path: Path) -> tuple[str, bool]:
+    """The API token at `path` (0600), generated on first use. Returns (token, created)."""
+    if path.exists():
+        return path.read_text().strip(), False
+    token = secrets.token_urlsafe(32)
+    write_secret(path, token.encode())
+    return token, True
+
+
+class BearerAuth:
+    """FastAPI dependency: `Authorization: Bearer <token>` (or `?token=` on WebSockets,
+    which browsers cannot give headers)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self._scheme = HTTPBearer(auto_error=False)
+
+    async def __call__(self, request: Request) -> None:
+        creds: HTTPAuthorizationCredentials | None = await self._scheme(request)
+        if creds is None or not secrets.compare_digest(creds.credentials, self.token):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail={"code": "Unauthorized",
+                        "message": "missing or wrong bearer token",
+                        "hint": "send 'Authorization: Bearer <token>'; the token is in the "
+                                "API data dir's 'token' file"},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    def websocket_ok(self, ws: WebSocket) -> bool:
+        header = ws.headers.get("authorization", "")
+        given = header[7:] if header.lower().startswith("bearer ") else ws.query_params.get(
+            "token", "")
+        return secrets.compare_digest(given, self.token)
+
+    def dependency(self) -> Any:
+        return Depends(self)

@@ -1,0 +1,124 @@
+"""The store contract every backend implements, shaped after the Kubernetes API.
+
+Resources are plain dicts `{apiVersion, kind, metadata, spec, status}` so the Kubernetes
+backend can pass them through unchanged. `resourceVersion` is an opaque string; callers
+only compare it for equality and hand it back to `watch`.
+"""
+
+from __future__ import annotations
+
+import abc
+import copy
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+API_GROUP = "wasmbed.github.io"
+API_VERSION = f"{API_GROUP}/v1alpha1"
+KINDS = ("Device", "Application", "Gateway")
+
+Resource = dict[str, Any]
+
+
+class StoreError(Exception):
+    """Base class of store errors; `status` is the matching HTTP status code."""
+
+    status = 500
+
+
+class NotFound(StoreError):
+    status = 404
+
+
+class AlreadyExists(StoreError):
+    status = 409
+
+
+class Conflict(StoreError):
+    """Optimistic concurrency failure: the resourceVersion given is not the current one."""
+
+    status = 409
+
+
+class Gone(StoreError):
+    """The watch start is older than the retained history: re-list, then watch again."""
+
+    status = 410
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
+    object: Resource
+
+    @property
+    def resource_version(self) -> str:
+        return str(self.object["metadata"]["resourceVersion"])
+
+
+def new_resource(
+    kind: str, name: str, spec: dict[str, Any], labels: dict[str, str] | None = None
+) -> Resource:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": {"name": name, "labels": dict(labels or {})},
+        "spec": copy.deepcopy(spec),
+        "status": {},
+    }
+
+
+def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7386 JSON merge patch (None deletes a key); returns a new dict."""
+    out = copy.deepcopy(target)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_patch(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class Store(abc.ABC):
+    """get / list / watch-from-resourceVersion / create / update (optimistic concurrency) /
+    update_status / patch_status / delete with finalizers."""
+
+    @abc.abstractmethod
+    async def create(self, obj: Resource) -> Resource: ...
+
+    @abc.abstractmethod
+    async def get(self, kind: str, name: str) -> Resource: ...
+
+    @abc.abstractmethod
+    async def list(
+        self, kind: str, selector: str | None = None
+    ) -> tuple[list[Resource], str]:
+        """Items matching the label selector, and the resourceVersion to watch from."""
+
+    @abc.abstractmethod
+    async def update(self, obj: Resource) -> Resource:
+        """Replace metadata (labels, finalizers) and spec; status is left alone. Raises
+        Conflict unless obj's resourceVersion is current. A spec change bumps generation."""
+
+    @abc.abstractmethod
+    async def update_status(self, obj: Resource) -> Resource:
+        """Replace status only, with the same optimistic-concurrency check."""
+
+    @abc.abstractmethod
+    async def patch_status(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
+        """Merge-patch status without a version check (for fields with one writer)."""
+
+    @abc.abstractmethod
+    async def delete(self, kind: str, name: str) -> None:
+        """Remove, or mark deleting (deletionTimestamp) while finalizers remain."""
+
+    @abc.abstractmethod
+    def watch(self, kind: str, since: str) -> AsyncIterator[WatchEvent]:
+        """Events after resourceVersion `since`, in order, forever. Raises Gone."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
