@@ -18,6 +18,7 @@ from wasmbed.gateway.cache import GatewayCache
 from wasmbed.gateway.control import ControlPlane, ControlPlaneError
 from wasmbed.gateway.metrics import GatewayMetrics
 from wasmbed.gateway.session import DeviceSession
+from wasmbed.gateway.tls import server_handshake
 from wasmbed.pki.layout import server_context
 from wasmbed.protocol import ProtocolError
 from wasmbed.protocol.link import MessageLink, TraceHook
@@ -129,19 +130,21 @@ class Gateway:
         try:
             async with self._handshakes:
                 assert self.tls is not None
-                await writer.start_tls(self.tls,
-                                       ssl_handshake_timeout=self.config.handshake_timeout)
-        except (TimeoutError, ssl.SSLError, OSError, ConnectionError) as exc:
+                tls_reader, tls_writer = await server_handshake(
+                    self.tls, reader, writer, self.config.handshake_timeout)
+        except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
             self.metrics.handshakes.labels("refused").inc()
-            log.info("TLS handshake from %s refused: %s", address, getattr(exc, "reason", exc))
-            writer.transport.abort()
+            log.info("TLS handshake from %s refused: %s", address,
+                     getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc)
+            writer.close()
             return
-        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        der = tls_writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         cert = x509.load_der_x509_certificate(der)
         assert self.factory_ca is not None
         bootstrap = cert.issuer == self.factory_ca.subject
         self.metrics.handshakes.labels("bootstrap" if bootstrap else "operational").inc()
-        link = MessageLink(reader, writer, max_frame=self.config.max_frame, trace=self.trace,
+        link = MessageLink(tls_reader, tls_writer,  # type: ignore[arg-type]
+                           max_frame=self.config.max_frame, trace=self.trace,
                            tx_label="gateway->device", rx_label="device->gateway")
         session = DeviceSession(self, link, cert, bootstrap, address)
         try:
@@ -149,7 +152,8 @@ class Gateway:
         except ProtocolError as exc:
             self.metrics.protocol_errors.inc()
             log.info("session %s closed on protocol error: %s", address, exc)
-        except (TimeoutError, OSError, ConnectionError, ssl.SSLError) as exc:
+        except (OSError, ConnectionError, TimeoutError, ssl.SSLError,
+                asyncio.IncompleteReadError) as exc:
             log.info("session %s ended: %s", address, exc)
         finally:
             await link.close()

@@ -1,0 +1,1 @@
+"""The Wasmbed HIL pytest plugin: the whole stack as fixtures, evidence on failure."""

@@ -1,0 +1,264 @@
+"""The pytest plugin (entry point `pytest11: harness.plugin`, also named by the root
+conftest.py): options, markers, fixtures, evidence on failure, Allure set-up.
+
+Fixtures start REAL processes (API server, gateways, virtual device fleets) on ephemeral
+loopback ports with one temp dir per test, so `pytest -n auto` is safe.
+"""
+
+from __future__ import annotations
+
+import os
+import platform as host_platform
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wasmbed import __version__
+from wasmbed.client import ApiClient
+from wasmbed.pki import PkiLayout
+from wasmbed.waiting import wait_for as _wait_for
+
+from harness.evidence import Evidence
+from harness.processes import ProcessGroup
+from harness.stack import Cluster, Fleet, GatewayHandle, Platform
+
+OPTIONS: dict[str, tuple[str, str | None, str]] = {
+    # name: (help, default, ini type)
+    "board": ("catalog board for board scenarios", "stm32f4_discovery", "string"),
+    "emulator": ("auto, renode or qemu", "auto", "string"),
+    "cluster": ("embedded, local or kubeconfig", "embedded", "string"),
+    "gateways": ("number of gateways the `gateways` fixture starts", "1", "string"),
+    "artifacts": ("keep every test's logs and traces under this dir", None, "string"),
+    "heartbeat_interval": ("gateway heartbeat interval (s) in scenarios", "1", "string"),
+}
+AVAILABLE_CLUSTERS = {"embedded"}
+PLANNED_CLUSTERS = {"local": "issue #5 (Kubernetes backend)",
+                    "kubeconfig": "issue #5 (Kubernetes backend)"}
+EVIDENCE = pytest.StashKey[Evidence]()
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+OPT_IN_MARKERS = ("scale", "slow")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wasmbed", "Wasmbed HIL harness")
+    group.addoption("--board", help=OPTIONS["board"][0])
+    group.addoption("--emulator", choices=("auto", "renode", "qemu"), help=OPTIONS["emulator"][0])
+    group.addoption("--cluster", choices=("embedded", "local", "kubeconfig"),
+                    help=OPTIONS["cluster"][0])
+    group.addoption("--gateways", type=int, help=OPTIONS["gateways"][0])
+    group.addoption("--keep-on-failure", action="store_true", default=None,
+                    help="leave a failed test's stack running and print how to reach it")
+    group.addoption("--wasmbed-artifacts", dest="wasmbed_artifacts",
+                    help=OPTIONS["artifacts"][0])
+    for name, (help_, default, kind) in OPTIONS.items():
+        parser.addini(f"wasmbed_{name}", help_, type=kind, default=default)  # type: ignore[arg-type]
+    parser.addini("wasmbed_keep_on_failure", "as --keep-on-failure", type="bool", default=False)
+
+
+def setting(config: pytest.Config, name: str) -> Any:
+    """Command-line option, else the ini value."""
+    cli = config.getoption("wasmbed_artifacts" if name == "artifacts" else name, None)
+    if cli is not None:
+        return cli
+    return config.getini(f"wasmbed_{name}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "board(name): needs an emulated board of this name")
+    config.addinivalue_line("markers", "fault(kind): injects a fault of this class")
+    config.addinivalue_line("markers", "scale: load scenario; runs only with -m scale")
+    config.addinivalue_line("markers", "slow: slow scenario; runs only with -m slow")
+    cluster = setting(config, "cluster")
+    if cluster not in AVAILABLE_CLUSTERS:
+        raise pytest.UsageError(
+            f"--cluster {cluster} is not yet available (it arrives with "
+            f"{PLANNED_CLUSTERS.get(cluster, 'a later issue')}); use --cluster embedded")
+    _configure_allure(config)
+
+
+def _configure_allure(config: pytest.Config) -> None:
+    """Results into reports/allure-results (unless --alluredir), with our categories and
+    an environment file describing this run. Only the xdist controller writes them."""
+    if not config.pluginmanager.hasplugin("allure_pytest"):
+        return
+    if not getattr(config.option, "allure_report_dir", None):
+        config.option.allure_report_dir = str(ROOT / "reports" / "allure-results")
+    if hasattr(config, "workerinput"):
+        return
+    results = Path(config.option.allure_report_dir)
+    results.mkdir(parents=True, exist_ok=True)
+    categories = ROOT / "reports" / "categories.json"
+    if categories.exists():
+        shutil.copy(categories, results / "categories.json")
+    env = {"wasmbed.version": __version__, "board": setting(config, "board"),
+           "emulator": setting(config, "emulator"), "cluster": setting(config, "cluster"),
+           "python": host_platform.python_version(), "git.sha": _git_sha()}
+    text = "".join(f"{k}={v}\n" for k, v in env.items())
+    (results / "environment.properties").write_text(text)
+    (ROOT / "reports" / "environment.properties").write_text(text)
+
+
+def _git_sha() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`scale` and `slow` scenarios run only when the -m expression names them."""
+    expr = config.getoption("markexpr", "") or ""
+    skip = [m for m in OPT_IN_MARKERS if not re.search(rf"\b{m}\b", expr)]
+    if not skip:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if any(item.get_closest_marker(m) for m in skip) else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) \
+        -> Iterator[None]:
+    report: pytest.TestReport = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    evidence = item.stash.get(EVIDENCE, None)
+    if report.failed and evidence is not None:
+        report.sections.append(("wasmbed evidence", evidence.summary()))
+        _attach(evidence)
+    return report  # type: ignore[return-value]
+
+
+def _attach(evidence: Evidence) -> None:
+    try:
+        import allure
+    except ImportError:
+        return
+    for name, path in sorted(evidence.existing().items()):
+        kind = allure.attachment_type.JSON if path.suffix == ".jsonl" else \
+            allure.attachment_type.TEXT
+        allure.attach.file(str(path), name=name, attachment_type=kind)
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    reports = request.node.stash.get(REPORTS, {})
+    return any(r.failed for r in reports.values())
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiLayout:
+    """Factory and platform CAs, made once per session (each cluster gets a copy)."""
+    return PkiLayout(tmp_path_factory.mktemp("pki")).init()
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest, tmp_path: Path) -> Evidence:
+    """The test's evidence dir: every process log and protocol trace goes here."""
+    base = setting(request.config, "artifacts")
+    if base:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        safe = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+        directory = Path(base) / worker / safe
+        directory.mkdir(parents=True, exist_ok=True)
+    else:
+        directory = tmp_path / "evidence"
+        directory.mkdir()
+    ev = Evidence(directory)
+    request.node.stash[EVIDENCE] = ev
+    return ev
+
+
+@pytest.fixture
+def processes(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[ProcessGroup]:
+    """Every process the test starts; reaped at the end unless --keep-on-failure."""
+    group = ProcessGroup()
+    yield group
+    keep = setting(request.config, "keep_on_failure")
+    if keep and _failed(request):
+        text = (f"--keep-on-failure: the stack of {request.node.nodeid} is still running:\n"
+                f"{group.describe()}\n{evidence.summary()}\n"
+                f"stop it with: kill {' '.join(str(p.pid) for p in group.processes if p.alive)}")
+        (evidence.directory / "KEPT-RUNNING.txt").write_text(text)
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line("\n" + text, yellow=True)
+        return
+    problems = group.reap()
+    assert not problems, f"could not stop every process: {problems}"
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, pki: PkiLayout) -> Cluster:
+    """A fresh store (and a private copy of the session PKI) for this test."""
+    return Cluster.embedded(tmp_path, pki)
+
+
+@pytest.fixture
+def platform(cluster: Cluster, processes: ProcessGroup,
+             evidence: Evidence) -> Iterator[Platform]:
+    """The API server with its controllers, as a real process."""
+    p = Platform.start(cluster, processes, evidence)
+    yield p
+    p.api.close()
+
+
+@pytest.fixture
+def api(platform: Platform) -> ApiClient:
+    """An authenticated REST client of the platform."""
+    return platform.api
+
+
+@pytest.fixture
+def start_gateway(request: pytest.FixtureRequest, platform: Platform, processes: ProcessGroup,
+                  evidence: Evidence) -> Callable[..., GatewayHandle]:
+    """Factory: start_gateway(name=None, heartbeat_interval=…, missed_heartbeats=3, …)."""
+    interval = int(setting(request.config, "heartbeat_interval"))
+
+    def start(**kwargs: Any) -> GatewayHandle:
+        kwargs.setdefault("heartbeat_interval", interval)
+        return GatewayHandle.start(platform, processes, evidence, **kwargs)
+
+    return start
+
+
+@pytest.fixture
+def gateways(request: pytest.FixtureRequest,
+             start_gateway: Callable[..., GatewayHandle]) -> list[GatewayHandle]:
+    """`--gateways N` gateways (default 1)."""
+    return [start_gateway() for _ in range(int(setting(request.config, "gateways")))]
+
+
+@pytest.fixture
+def gateway(gateways: list[GatewayHandle]) -> GatewayHandle:
+    return gateways[0]
+
+
+@pytest.fixture
+def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: ProcessGroup,
+                    evidence: Evidence) -> Callable[..., Fleet]:
+    """Factory: virtual_devices(n, gateway=None, labels=None, register=True, factory=None,
+    profile=None) -> Fleet. Registers and provisions n devices, runs them in one process."""
+
+    def start(n: int, *, gateway: GatewayHandle | None = None, **kwargs: Any) -> Fleet:
+        return Fleet.start(platform, gateway or default_gateway, processes, evidence, n,
+                           **kwargs)
+
+    default_gateway = gateway
+    return start
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    """wait_for(condition, timeout, what): poll until truthy; on timeout fail with what
+    was awaited and the last state seen (return `Seen(state)` to record it)."""
+    return _wait_for

@@ -1,0 +1,171 @@
+"""Handles on the running stack: cluster (a fresh store + PKI), platform (API server and
+controllers), gateways and virtual device fleets — each a real process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wasmbed.client import ApiClient
+from wasmbed.device.client import DeviceProfile
+from wasmbed.device.provision import provision
+from wasmbed.pki import CertificateAuthority, PkiLayout
+
+from harness.evidence import Evidence
+from harness.processes import ManagedProcess, ProcessGroup, wasmbed_argv
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Cluster:
+    """A fresh, isolated store and PKI (a copy of the session CAs) for one test."""
+
+    backend: str
+    data_dir: Path
+
+    @classmethod
+    def embedded(cls, root: Path, session_pki: PkiLayout) -> Cluster:
+        data = root / "api"
+        shutil.copytree(session_pki.root, data / "pki")
+        return cls("embedded", data)
+
+    @property
+    def pki(self) -> PkiLayout:
+        return PkiLayout(self.data_dir / "pki")
+
+
+@dataclass
+class Platform:
+    """The API server process (with its controllers) and an authenticated client."""
+
+    process: ManagedProcess
+    cluster: Cluster
+    api: ApiClient
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    @property
+    def token(self) -> str:
+        return self.api.token
+
+    @classmethod
+    def start(cls, cluster: Cluster, group: ProcessGroup, evidence: Evidence,
+              cert_lifetime_s: float | None = None) -> Platform:
+        args = ["api", "--data-dir", str(cluster.data_dir), "--port", "0",
+                "--ready-file", str(evidence.directory / "api.ready")]
+        if cert_lifetime_s is not None:
+            args += ["--cert-lifetime", str(cert_lifetime_s)]
+        proc = group.add(ManagedProcess("api", wasmbed_argv(*args), evidence.path("api"),
+                                        evidence.directory / "api.ready"))
+        info = proc.start()
+        token = (cluster.data_dir / "token").read_text().strip()
+        return cls(proc, cluster, ApiClient(info["url"], token))
+
+
+@dataclass
+class GatewayHandle:
+    name: str
+    process: ManagedProcess
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.process.info
+
+    @property
+    def tls_address(self) -> tuple[str, int]:
+        host, port = self.info["tls"].rsplit(":", 1)
+        return host, int(port)
+
+    @property
+    def http_url(self) -> str:
+        return self.info["http"]
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    def restart(self) -> dict[str, Any]:
+        """Start again on the same ports and cache (after kill() or stop())."""
+        return self.process.start()
+
+    @classmethod
+    def start(cls, platform: Platform, group: ProcessGroup, evidence: Evidence, *,
+              name: str | None = None, heartbeat_interval: int = 1, missed_heartbeats: int = 3,
+              chunk_size: int = 1024, extra: Sequence[str] = ()) -> GatewayHandle:
+        name = name or unique("gw")
+        ident = platform.cluster.pki.gateway_identity(name)
+        cert, key = ident.save(evidence.directory / name, "identity")
+        ready = evidence.directory / f"{name}.ready"
+        args = ["gateway", "--name", name, "--api-url", platform.url,
+                "--token-file", str(platform.cluster.data_dir / "token"),
+                "--cert", str(cert), "--key", str(key),
+                "--data-dir", str(evidence.directory / name),
+                "--port", "0", "--http-port", "0",
+                "--heartbeat-interval", str(heartbeat_interval),
+                "--missed-heartbeats", str(missed_heartbeats),
+                "--chunk-size", str(chunk_size), "--trust-refresh", "2",
+                "--ready-file", str(ready),
+                "--trace-file", str(evidence.path(f"{name}-trace", ".jsonl")), *extra]
+        proc = group.add(ManagedProcess(name, wasmbed_argv(*args), evidence.path(name), ready))
+        info = proc.start()
+        # pin the ephemeral ports so a restart comes back where devices expect it
+        pinned = [a for a in args]
+        pinned[pinned.index("--port") + 1] = str(info["tlsPort"])
+        pinned[pinned.index("--http-port") + 1] = info["http"].rsplit(":", 1)[1]
+        proc.argv = wasmbed_argv(*pinned)
+        return cls(name, proc, pinned)
+
+
+@dataclass
+class Fleet:
+    """Virtual devices in one `wasmbed device simulate` process."""
+
+    names: list[str]
+    dirs: dict[str, Path]
+    process: ManagedProcess
+
+    def status(self, name: str) -> dict[str, Any]:
+        path = self.dirs[name] / "status.json"
+        return json.loads(path.read_text()) if path.exists() else {"state": "not started"}
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        return {n: self.status(n) for n in self.names}
+
+    @classmethod
+    def start(cls, platform: Platform, gateway: GatewayHandle, group: ProcessGroup,
+              evidence: Evidence, n: int, *, prefix: str | None = None,
+              labels: dict[str, str] | None = None, register: bool = True,
+              factory: CertificateAuthority | None = None,
+              profile: DeviceProfile | None = None) -> Fleet:
+        prefix = prefix or unique("vdev")
+        pki = platform.cluster.pki
+        factory = factory or pki.factory
+        names = [f"{prefix}-{i}" for i in range(n)]
+        fleet_dir = evidence.directory / prefix
+        dirs = {}
+        for name in names:
+            dirs[name] = fleet_dir / name
+            key = provision(dirs[name], name, factory, pki.platform.cert_pem)
+            if register:
+                platform.api.create_device(name, key, labels=labels or {})
+        host, port = gateway.tls_address
+        ready = evidence.directory / f"{prefix}.ready"
+        args = ["device", "simulate", *map(str, dirs.values()), "--gateway", f"{host}:{port}",
+                "--ready-file", str(ready),
+                "--trace-file", str(evidence.path(f"{prefix}-trace", ".jsonl"))]
+        if profile is not None:
+            args += ["--profile", json.dumps(asdict(profile))]
+        proc = group.add(ManagedProcess(prefix, wasmbed_argv(*args), evidence.path(prefix),
+                                        ready))
+        proc.start()
+        return cls(names, dirs, proc)
