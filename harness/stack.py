@@ -61,7 +61,7 @@ class Platform:
     @classmethod
     def start(cls, cluster: Cluster, group: ProcessGroup, evidence: Evidence,
               cert_lifetime_s: float | None = None) -> Platform:
-        args = ["api", "--data-dir", str(cluster.data_dir), "--port", "0",
+        args = ["api", "--verbose", "--data-dir", str(cluster.data_dir), "--port", "0",
                 "--ready-file", str(evidence.directory / "api.ready")]
         if cert_lifetime_s is not None:
             args += ["--cert-lifetime", str(cert_lifetime_s)]
@@ -106,7 +106,7 @@ class GatewayHandle:
         ident = platform.cluster.pki.gateway_identity(name)
         cert, key = ident.save(evidence.directory / name, "identity")
         ready = evidence.directory / f"{name}.ready"
-        args = ["gateway", "--name", name, "--api-url", platform.url,
+        args = ["gateway", "--verbose", "--name", name, "--api-url", platform.url,
                 "--token-file", str(platform.cluster.data_dir / "token"),
                 "--cert", str(cert), "--key", str(key),
                 "--data-dir", str(evidence.directory / name),
@@ -160,7 +160,8 @@ class Fleet:
                 platform.api.create_device(name, key, labels=labels or {})
         host, port = gateway.tls_address
         ready = evidence.directory / f"{prefix}.ready"
-        args = ["device", "simulate", *map(str, dirs.values()), "--gateway", f"{host}:{port}",
+        args = ["device", "simulate", "--verbose", *map(str, dirs.values()),
+                "--gateway", f"{host}:{port}",
                 "--ready-file", str(ready),
                 "--trace-file", str(evidence.path(f"{prefix}-trace", ".jsonl"))]
         if profile is not None:

@@ -32,6 +32,7 @@ HOME = Path(os.environ.get("WASMBED_HOME", ".wasmbed"))
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
 
 
 def _client() -> ApiClient:

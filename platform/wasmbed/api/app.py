@@ -13,8 +13,7 @@ from typing import Any
 import wasmtime
 from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect
 
-from wasmbed import __version__
-from wasmbed.api import errors
+from wasmbed import __version__, httperrors
 from wasmbed.api.context import ApiContext
 from wasmbed.api.enrollment import (
     FINGERPRINT_LABEL,
@@ -24,7 +23,6 @@ from wasmbed.api.enrollment import (
     normalize_public_key,
     revoke_device,
 )
-from wasmbed.api.errors import api_error
 from wasmbed.api.models import (
     ApplicationCreate,
     DeviceCreate,
@@ -35,6 +33,7 @@ from wasmbed.api.models import (
 )
 from wasmbed.api.reports import apply_reports
 from wasmbed.controllers.application import FINALIZER
+from wasmbed.httperrors import api_error
 from wasmbed.serving import BearerAuth
 from wasmbed.store import KINDS, Conflict, Gone, NotFound, new_resource
 from wasmbed.store.selectors import LabelSelector
@@ -48,7 +47,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="Wasmbed API", version=__version__,
                   description="Devices, applications and gateways of a Wasmbed fleet. "
                               "Every /api route needs `Authorization: Bearer <token>`.")
-    errors.install(app)
+    httperrors.install(app)
     api = APIRouter(prefix="/api/v1", dependencies=[bearer.dependency()])
     validator = wasmtime.Engine()
 

@@ -7,12 +7,14 @@ import hashlib
 import time
 
 import wasmtime
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import generate_latest
 from pydantic import BaseModel, Field
 
+from wasmbed import httperrors
 from wasmbed.gateway.server import Gateway
+from wasmbed.httperrors import api_error
 from wasmbed.serving import BearerAuth
 
 
@@ -26,13 +28,10 @@ class DeployRequest(BaseModel):
     fuelLimit: int = Field(ge=0)
 
 
-def _unprocessable(code: str, message: str, hint: str) -> HTTPException:
-    return HTTPException(422, detail={"code": code, "message": message, "hint": hint})
-
-
 def build_app(gw: Gateway, token: str) -> FastAPI:
     auth = BearerAuth(token).dependency()
     app = FastAPI(title=f"Wasmbed gateway {gw.config.name}", version="v1")
+    httperrors.install(app)
     validator = wasmtime.Engine()
 
     @app.get("/health")
@@ -42,8 +41,7 @@ def build_app(gw: Gateway, token: str) -> FastAPI:
     @app.get("/ready")
     async def ready() -> dict[str, object]:
         if gw.tls is None:
-            raise HTTPException(503, detail={"code": "NotReady", "message": "no trust loaded",
-                                             "hint": "is the API server reachable?"})
+            raise api_error(503, "NotReady", "no trust loaded", "is the API server reachable?")
         return {"status": "ready", "sessions": len(gw.sessions)}
 
     @app.get("/metrics", dependencies=[auth], response_class=PlainTextResponse)
@@ -65,17 +63,17 @@ def build_app(gw: Gateway, token: str) -> FastAPI:
         try:
             wasm = base64.b64decode(req.wasm, validate=True)
         except ValueError as exc:
-            raise _unprocessable("BadEncoding", "wasm is not valid base64",
+            raise api_error(422, "BadEncoding", "wasm is not valid base64",
                                  "send the module bytes base64-encoded") from exc
         digest = hashlib.sha256(wasm).hexdigest()
         if digest != req.sha256.lower():
-            raise _unprocessable("HashMismatch",
+            raise api_error(422, "HashMismatch",
                                  f"sha256 of the bytes is {digest}, request says {req.sha256}",
                                  "the module was altered in transit or the hash is wrong")
         try:
             wasmtime.Module.validate(validator, wasm)
         except wasmtime.WasmtimeError as exc:
-            raise _unprocessable("InvalidModule",
+            raise api_error(422, "InvalidModule",
                                  f"not a valid WebAssembly module: {str(exc).splitlines()[0]}",
                                  "build the app for wasm32 (see firmware/apps)") from exc
         queued = gw.cache.enqueue_deploy(device, req.app, req.moduleId, wasm,

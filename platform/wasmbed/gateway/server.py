@@ -17,7 +17,7 @@ from cryptography import x509
 from wasmbed.gateway.cache import GatewayCache
 from wasmbed.gateway.control import ControlPlane, ControlPlaneError
 from wasmbed.gateway.metrics import GatewayMetrics
-from wasmbed.gateway.session import DeviceSession
+from wasmbed.gateway.session import DeviceSession, SessionClosed
 from wasmbed.gateway.tls import server_handshake
 from wasmbed.pki.layout import server_context
 from wasmbed.protocol import ProtocolError
@@ -152,9 +152,9 @@ class Gateway:
         except ProtocolError as exc:
             self.metrics.protocol_errors.inc()
             log.info("session %s closed on protocol error: %s", address, exc)
-        except (OSError, ConnectionError, TimeoutError, ssl.SSLError,
+        except (OSError, ConnectionError, TimeoutError, ssl.SSLError, SessionClosed,
                 asyncio.IncompleteReadError) as exc:
-            log.info("session %s ended: %s", address, exc)
+            log.info("session %s ended: %s: %s", address, type(exc).__name__, exc)
         finally:
             await link.close()
 

@@ -74,7 +74,10 @@ class DeviceSession:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        env = await asyncio.wait_for(self.link.receive(), HELLO_TIMEOUT)
+        try:
+            env = await asyncio.wait_for(self.link.receive(), HELLO_TIMEOUT)
+        except TimeoutError:
+            raise SessionClosed(f"no Hello within {HELLO_TIMEOUT} s of the handshake") from None
         if env is None or not isinstance(env.message, Hello):
             await self._error(ErrorCode.BAD_FRAME, "the first frame of a session must be Hello")
             return

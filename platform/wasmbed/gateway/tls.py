@@ -114,7 +114,7 @@ async def server_handshake(ctx: ssl.SSLContext, reader: asyncio.StreamReader,
                 await flush()
                 data = await reader.read(READ_SIZE)
                 if not data:
-                    raise ConnectionResetError("peer closed the connection during handshake")
+                    raise ConnectionResetError("peer closed during handshake") from None
                 incoming.write(data)
 
     try:
@@ -126,27 +126,34 @@ async def server_handshake(ctx: ssl.SSLContext, reader: asyncio.StreamReader,
     await flush()  # session tickets
     app_reader = TlsReader(max_buffer)
 
+    def drain() -> bool:
+        """Move every decrypted byte OpenSSL holds into the reader; False at close_notify.
+        Runs before each socket read: application data can arrive in the same segment as
+        the handshake's last flight and would otherwise wait for the next packet."""
+        while True:
+            try:
+                chunk = obj.read(READ_SIZE)
+            except ssl.SSLWantReadError:
+                return True
+            except ssl.SSLZeroReturnError:
+                return False
+            if not chunk:
+                return True
+            app_reader.feed(chunk)
+
     async def pump() -> None:
         try:
             while True:
+                if not drain():
+                    app_reader.end()
+                    return
+                await flush()
                 await app_reader.wait_for_room()
                 data = await reader.read(READ_SIZE)
                 if not data:
                     app_reader.end()
                     return
                 incoming.write(data)
-                while True:
-                    try:
-                        chunk = obj.read(READ_SIZE)
-                    except ssl.SSLWantReadError:
-                        break
-                    except ssl.SSLZeroReturnError:
-                        app_reader.end()
-                        return
-                    if not chunk:
-                        break
-                    app_reader.feed(chunk)
-                await flush()
         except (ssl.SSLError, OSError, ConnectionError) as exc:
             app_reader.end(exc)
         except asyncio.CancelledError:

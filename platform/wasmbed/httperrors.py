@@ -1,4 +1,5 @@
-"""Every error leaves the API as JSON {"code", "message", "hint"} with a fitting status."""
+"""Every error leaves our HTTP services (API server, gateway) as JSON
+{"code", "message", "hint"} with a fitting status."""
 
 from __future__ import annotations
 
