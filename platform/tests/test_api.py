@@ -1,0 +1,149 @@
+"""The API server's contract: auth everywhere, JSON errors with hints, misuse refused,
+WebSocket watch with resume. In-process (TestClient) over a real embedded store."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from fastapi.testclient import TestClient
+from wasmbed import examples
+from wasmbed.api.app import build_app
+from wasmbed.api.main import ApiConfig, ApiServer
+from wasmbed.pki.ca import new_key, spki_der
+
+
+@pytest.fixture
+def server(tmp_path):
+    return ApiServer(ApiConfig(tmp_path / "api"))
+
+
+@pytest.fixture
+def client(server):
+    with TestClient(build_app(server.ctx)) as c:
+        c.headers["Authorization"] = f"Bearer {server.token}"
+        yield c
+
+
+def key_b64() -> str:
+    return base64.b64encode(spki_der(new_key().public_key())).decode()
+
+
+def test_token_is_generated_once_and_private(tmp_path, server):
+    path = tmp_path / "api" / "token"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert server.token_created
+    again = ApiServer(ApiConfig(tmp_path / "api"))
+    assert again.token == server.token and not again.token_created
+
+
+def test_every_api_route_needs_the_token(server):
+    with TestClient(build_app(server.ctx)) as anon:
+        assert anon.get("/health").status_code == 200
+        for path in ("/api/v1/devices", "/api/v1/status", "/api/v1/applications",
+                     "/api/v1/gateways", "/api/v1/pki/trust"):
+            r = anon.get(path)
+            assert r.status_code == 401, path
+            assert r.json()["code"] == "Unauthorized" and "token" in r.json()["hint"]
+        r = anon.get("/api/v1/devices", headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401
+
+
+def test_device_crud_and_errors(client):
+    r = client.post("/api/v1/devices", json={"name": "d1", "publicKey": key_b64(),
+                                              "labels": {"tier": "edge"}})
+    assert r.status_code == 201 and r.json()["status"]["phase"] == "Pending"
+    again = client.post("/api/v1/devices", json={"name": "d1"})
+    assert again.status_code == 409 and again.json()["code"] == "AlreadyExists"
+    assert client.get("/api/v1/devices?labelSelector=tier=edge").json()["items"][0][
+        "metadata"]["name"] == "d1"
+    bad = client.get("/api/v1/devices?labelSelector=a b c")
+    assert bad.status_code == 400 and bad.json()["code"] == "BadSelector"
+    missing = client.get("/api/v1/devices/nope")
+    assert missing.status_code == 404 and missing.json()["hint"]
+    assert client.delete("/api/v1/devices/d1").status_code == 200
+    assert client.get("/api/v1/devices/d1").status_code == 404
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"name": "Bad_Name"}, "Invalid"),
+    ({"name": "ok", "publicKey": "not a key"}, "InvalidPublicKey"),
+    ({"name": "ok", "publicKey": base64.b64encode(b"\x30\x03\x02\x01\x01").decode()},
+     "InvalidPublicKey"),
+])
+def test_bad_device_bodies(client, body, code):
+    r = client.post("/api/v1/devices", json=body)
+    assert r.status_code == 422 and r.json()["code"] == code
+
+
+def test_application_validation(client):
+    wasm = base64.b64encode(examples.wasm("hello")).decode()
+    ok = client.post("/api/v1/applications", json={
+        "name": "hello", "wasmBytes": wasm, "targetDevices": {"selector": "tier=edge"}})
+    assert ok.status_code == 201
+    assert "wasmBytes" not in ok.json()["spec"] and ok.json()["spec"]["wasmSize"] > 0
+    full = client.get("/api/v1/applications/hello?includeWasm=true").json()
+    assert full["spec"]["wasmBytes"] == wasm
+    cases = [({"wasmBytes": "!!!"}, "BadEncoding"),
+             ({"wasmBytes": base64.b64encode(b"nope").decode()}, "InvalidModule"),
+             ({"wasmBytes": wasm, "sha256": "ab" * 32}, "HashMismatch"),
+             ({"wasmBytes": wasm, "targetDevices": {"selector": "x y"}}, "BadSelector")]
+    for extra, code in cases:
+        r = client.post("/api/v1/applications", json={"name": "x", **extra})
+        assert r.json()["code"] == code, (extra, r.json())
+    assert [a["metadata"]["name"] for a in
+            client.get("/api/v1/applications").json()["items"]] == ["hello"]
+
+
+def test_reports_for_unknown_gateway_are_refused(client):
+    r = client.post("/api/v1/gateways/ghost/reports", json={"events": []})
+    assert r.status_code == 404
+
+
+def test_enrollment_decisions(client):
+    key = key_b64()
+    req = {"gateway": "g", "publicKey": key, "bootstrapSerial": "1", "board": "virtual",
+           "firmwareVersion": "x", "capabilities": {"wasmRam": 1, "maxModuleSize": 1}}
+    r = client.post("/api/v1/enrollments", json=req).json()
+    assert not r["accepted"] and "pairing mode is off" in r["reason"]
+    client.put("/api/v1/admin/pairing-mode", json={"enabled": True, "timeoutSeconds": 60})
+    r = client.post("/api/v1/enrollments", json=req).json()
+    assert r["accepted"] and r["deviceId"].startswith("dev-")
+    again = client.post("/api/v1/enrollments", json=req).json()
+    assert again["accepted"] and again["deviceId"] == r["deviceId"]  # same key, same device
+    client.post(f"/api/v1/devices/{r['deviceId']}/revoke")
+    refused = client.post("/api/v1/enrollments", json=req).json()
+    assert not refused["accepted"] and "revoked" in refused["reason"]
+    bad = client.post("/api/v1/enrollments", json={**req, "publicKey": "xx"}).json()
+    assert not bad["accepted"] and "publicKey" in bad["reason"]
+
+
+def test_websocket_watch_streams_and_resumes(client, server):
+    with client.websocket_connect(f"/api/v1/watch?kinds=devices&token={server.token}") as ws:
+        client.post("/api/v1/devices", json={"name": "w1"})
+        first = ws.receive_json()
+        assert first["type"] == "ADDED" and first["object"]["metadata"]["name"] == "w1"
+        rv = first["object"]["metadata"]["resourceVersion"]
+    client.post("/api/v1/devices", json={"name": "w2"})
+    with client.websocket_connect(
+            f"/api/v1/watch?kinds=devices&resourceVersion={rv}&token={server.token}") as ws:
+        names = [ws.receive_json()["object"]["metadata"]["name"] for _ in range(2)]
+    assert "w2" in names  # events after rv, not a fresh list
+
+
+def test_websocket_refuses_bad_token_and_kind(server):
+    from starlette.websockets import WebSocketDisconnect
+
+    with TestClient(build_app(server.ctx)) as anon:
+        with pytest.raises(WebSocketDisconnect) as info:
+            with anon.websocket_connect("/ws?token=wrong") as ws:
+                ws.receive_json()
+        assert info.value.code == 4401
+        with anon.websocket_connect(f"/ws?kinds=pods&token={server.token}") as ws:
+            msg = ws.receive_json()
+    assert msg["type"] == "ERROR" and msg["code"] == "BadKind"
+
+
+def test_openapi_is_served(client):
+    doc = client.get("/openapi.json").json()
+    assert "/api/v1/devices" in doc["paths"] and "/api/v1/applications" in doc["paths"]

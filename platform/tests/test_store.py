@@ -1,0 +1,154 @@
+"""The store contract. Parametrized by backend: the Kubernetes backend joins the list."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from wasmbed.store import (
+    AlreadyExists,
+    Conflict,
+    EmbeddedStore,
+    Gone,
+    LabelSelector,
+    NotFound,
+    SelectorError,
+    new_resource,
+)
+
+
+@pytest.fixture(params=["embedded"])
+async def store(request, tmp_path):
+    s = EmbeddedStore(tmp_path / "store.sqlite", history=50)
+    yield s
+    await s.close()
+
+
+def dev(name: str, **labels: str) -> dict:
+    return new_resource("Device", name, {"mcuType": "virtual"}, labels)
+
+
+async def test_create_get_list_delete(store):
+    created = await store.create(dev("a", tier="edge"))
+    assert created["metadata"]["generation"] == 1 and created["metadata"]["uid"]
+    assert (await store.get("Device", "a"))["spec"] == {"mcuType": "virtual"}
+    with pytest.raises(AlreadyExists):
+        await store.create(dev("a"))
+    items, rv = await store.list("Device")
+    assert [i["metadata"]["name"] for i in items] == ["a"] and int(rv) >= 1
+    await store.delete("Device", "a")
+    with pytest.raises(NotFound):
+        await store.get("Device", "a")
+
+
+async def test_stale_resource_version_conflicts(store):
+    obj = await store.create(dev("a"))
+    obj["spec"]["mcuType"] = "stm32f4_discovery"
+    updated = await store.update(obj)
+    assert updated["metadata"]["generation"] == 2
+    obj["spec"]["mcuType"] = "other"  # still carries the old resourceVersion
+    with pytest.raises(Conflict):
+        await store.update(obj)
+    stale = dict(obj, status={"phase": "X"})
+    with pytest.raises(Conflict):
+        await store.update_status(stale)
+
+
+async def test_status_does_not_bump_generation_and_spec_update_keeps_status(store):
+    obj = await store.create(dev("a"))
+    obj = await store.patch_status("Device", "a", {"phase": "Connected", "x": {"y": 1}})
+    obj = await store.patch_status("Device", "a", {"x": {"z": 2}})
+    assert obj["status"] == {"phase": "Connected", "x": {"y": 1, "z": 2}}
+    assert obj["metadata"]["generation"] == 1
+    obj["spec"]["mcuType"] = "b"
+    obj = await store.update(obj)
+    assert obj["status"]["phase"] == "Connected"
+
+
+async def test_watch_resumes_from_resource_version(store):
+    await store.create(dev("a"))
+    _, rv = await store.list("Device")
+    await store.create(dev("b"))
+    await store.patch_status("Device", "a", {"phase": "Connected"})
+    await store.delete("Device", "b")
+    events = []
+    async for ev in store.watch("Device", rv):
+        events.append((ev.type, ev.object["metadata"]["name"]))
+        if len(events) == 3:
+            break
+    assert events == [("ADDED", "b"), ("MODIFIED", "a"), ("DELETED", "b")]
+
+
+async def test_watch_waits_for_new_events(store):
+    _, rv = await store.list("Device")
+
+    async def first_event():
+        async for ev in store.watch("Device", rv):
+            return ev
+
+    task = asyncio.create_task(first_event())
+    await asyncio.sleep(0)  # let the watcher block on "no events yet"
+    await store.create(dev("late"))
+    ev = await asyncio.wait_for(task, 5)
+    assert ev.type == "ADDED" and ev.object["metadata"]["name"] == "late"
+
+
+async def test_watch_from_trimmed_history_is_gone(store):
+    await store.create(dev("a"))
+    for i in range(1100):  # history=50, trimmed every 1000 writes
+        await store.patch_status("Device", "a", {"n": i})
+    with pytest.raises(Gone):
+        async for _ in store.watch("Device", "1"):
+            break
+
+
+async def test_finalizers_delay_deletion(store):
+    obj = dev("a")
+    obj["metadata"]["finalizers"] = ["wasmbed.github.io/test"]
+    await store.create(obj)
+    await store.delete("Device", "a")
+    marked = await store.get("Device", "a")
+    assert marked["metadata"]["deletionTimestamp"]
+    marked["metadata"]["finalizers"] = []
+    await store.update(marked)
+    with pytest.raises(NotFound):
+        await store.get("Device", "a")
+
+
+async def test_label_selectors(store):
+    await store.create(dev("a", tier="edge", zone="eu"))
+    await store.create(dev("b", tier="core"))
+    await store.create(dev("c"))
+
+    async def names(sel: str) -> list[str]:
+        return [i["metadata"]["name"] for i in (await store.list("Device", sel))[0]]
+
+    assert await names("tier=edge") == ["a"]
+    assert await names("tier!=edge") == ["b", "c"]
+    assert await names("tier in (edge, core)") == ["a", "b"]
+    assert await names("tier notin (edge)") == ["b", "c"]
+    assert await names("tier") == ["a", "b"]
+    assert await names("!tier") == ["c"]
+    assert await names("tier=edge,zone=eu") == ["a"]
+
+
+def test_selector_syntax_errors():
+    with pytest.raises(SelectorError):
+        LabelSelector.parse("a b c")
+    assert str(LabelSelector.parse("a=b, c in (d,e)")) == "a=b,c in (d,e)"
+
+
+async def test_store_survives_reopen(tmp_path):
+    s = EmbeddedStore(tmp_path / "s.sqlite")
+    await s.create(dev("a"))
+    await s.close()
+    s2 = EmbeddedStore(tmp_path / "s.sqlite")
+    assert (await s2.get("Device", "a"))["metadata"]["name"] == "a"
+    _, rv = await s2.list("Device")
+    assert int(rv) >= 1
+    await s2.close()
+
+
+async def test_unknown_kind(store):
+    with pytest.raises(NotFound):
+        await store.get("Pod", "x")

@@ -1,0 +1,72 @@
+"""A misbehaving peer gets a typed Error and a closed session; the gateway keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+
+import allure
+import pytest
+
+from scenarios.steps import device_phase
+from wasmbed.pki.layout import client_context
+from wasmbed.protocol import Error, ErrorCode, Hello, HelloAck, frame
+from wasmbed.protocol.link import MessageLink
+
+pytestmark = [allure.feature("Protocol robustness")]
+
+
+async def open_session(platform, gateway, tmp_path, *, hello: bool = True) -> MessageLink:
+    ident = platform.cluster.pki.platform.issue_identity("intruder")
+    files = ident.save(tmp_path / "intruder", "id")
+    ctx = client_context(files, platform.cluster.pki.platform.cert_pem)
+    reader, writer = await asyncio.open_connection(*gateway.tls_address, ssl=ctx,
+                                                   server_hostname="localhost")
+    link = MessageLink(reader, writer)
+    if hello:
+        await link.send(Hello([1], "fuzz", "virtual"))
+        env = await asyncio.wait_for(link.receive(), 10)
+        assert isinstance(env.message, HelloAck)
+    return link
+
+
+async def reply_then_close(link: MessageLink) -> Error | None:
+    env = await asyncio.wait_for(link.receive(), 10)
+    error = env.message if env and isinstance(env.message, Error) else None
+    rest = await asyncio.wait_for(link.receive(), 10)
+    assert rest is None, "the gateway should close the session after the error"
+    return error
+
+
+@pytest.mark.parametrize("payload", [b"\xff\xfe\xfd", b"\xa4\x00\x09\x01\x05\x02\x01\x03\xa0",
+                                     b"\xa4\x00\x01\x01\x63\x02\x01\x03\xa0"],
+                         ids=["not-cbor", "bad-version", "unknown-type"])
+async def test_malformed_frame_gets_an_error_and_a_close(platform, gateway, tmp_path, payload):
+    link = await open_session(platform, gateway, tmp_path)
+    link.writer.write(frame(payload))
+    error = await reply_then_close(link)
+    assert error is not None and error.code in (ErrorCode.BAD_FRAME,
+                                                ErrorCode.UNSUPPORTED_VERSION)
+
+
+async def test_oversized_frame_is_refused_without_reading_it(platform, gateway, tmp_path):
+    link = await open_session(platform, gateway, tmp_path)
+    link.writer.write((10_000_000).to_bytes(4, "big"))
+    error = await reply_then_close(link)
+    assert error is not None and "max" in error.message
+
+
+async def test_first_frame_must_be_hello(platform, gateway, tmp_path):
+    link = await open_session(platform, gateway, tmp_path, hello=False)
+    await link.send(Error(ErrorCode.INTERNAL, "hi"))
+    error = await reply_then_close(link)
+    assert error is not None and "must be Hello" in error.message
+
+
+async def test_gateway_still_serves_devices_after_abuse(platform, gateway, tmp_path,
+                                                        virtual_devices, api, wait_for):
+    link = await open_session(platform, gateway, tmp_path)
+    link.writer.write(frame(b"\x00garbage"))
+    await reply_then_close(link)
+    fleet = virtual_devices(1)
+    await asyncio.to_thread(wait_for, lambda: device_phase(api, fleet.names[0], "Connected"),
+                            20, "a good device Connected after the abuse")
