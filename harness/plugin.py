@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wasmbed import __version__
-from wasmbed.client import ApiClient
-from wasmbed.pki import PkiLayout
-from wasmbed.waiting import wait_for as _wait_for
 
 from harness.evidence import Evidence
 from harness.processes import ProcessGroup
 from harness.stack import Cluster, Fleet, GatewayHandle, Platform
+from wasmbed import __version__
+from wasmbed.client import ApiClient
+from wasmbed.pki import PkiLayout
+from wasmbed.waiting import wait_for as _wait_for
 
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
     # name: (help, default, ini type)

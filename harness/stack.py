@@ -11,13 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.evidence import Evidence
+from harness.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 from wasmbed.client import ApiClient
 from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
 from wasmbed.pki import CertificateAuthority, PkiLayout
-
-from harness.evidence import Evidence
-from harness.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 
 
 def unique(prefix: str) -> str:

@@ -7,6 +7,7 @@ import base64
 
 import pytest
 from fastapi.testclient import TestClient
+
 from wasmbed import examples
 from wasmbed.api.app import build_app
 from wasmbed.api.main import ApiConfig, ApiServer

@@ -7,6 +7,7 @@ import base64
 import time
 
 import pytest
+
 from wasmbed import examples
 from wasmbed.controllers.application import (
     ApplicationController,

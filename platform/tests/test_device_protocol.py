@@ -12,6 +12,7 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+
 from wasmbed import examples
 from wasmbed.device import VirtualDevice
 from wasmbed.device.provision import provision

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import wasmtime
+
 from wasmbed import examples
 from wasmbed.device.runtime import ModuleRejected, WasmRunner
 from wasmbed.protocol import AppState, OutputKind

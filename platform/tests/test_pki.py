@@ -8,6 +8,7 @@ import ssl
 
 import pytest
 from cryptography import x509
+
 from wasmbed.pki import CertificateAuthority, PkiLayout
 from wasmbed.pki.layout import client_context, is_bootstrap, server_context
 

@@ -7,6 +7,7 @@ import json
 
 import cbor2
 import pytest
+
 from wasmbed.protocol import (
     ALL_MESSAGES,
     DEFAULT_MAX_FRAME,

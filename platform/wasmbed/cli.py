@@ -250,19 +250,23 @@ def device_simulate(
     profile: Annotated[str | None, typer.Option(help="DeviceProfile as JSON")] = None,
     ready_file: Path | None = None,
     trace_file: Path | None = None,
+    stats_file: Annotated[Path | None, typer.Option(help="fleet figures, rewritten each s")]
+    = None,
     verbose: bool = False,
 ) -> None:
     """Run virtual devices (a load generator / reference client, not firmware)."""
-    from wasmbed.device.fleet import load_profile, run_fleet
+    from wasmbed.device.fleet import expand_device_dirs, load_profile, run_fleet
 
     _logging(verbose)
+    dirs = expand_device_dirs(dirs)
     host, _, port = gateway.rpartition(":")
     try:
         prof = load_profile(profile)
     except (ValueError, TypeError) as exc:
         err.print(f"[red]bad --profile[/]: {exc}")
         raise typer.Exit(2) from exc
-    asyncio.run(run_fleet(dirs, (host, int(port)), server_name, prof, ready_file, trace_file))
+    asyncio.run(run_fleet(dirs, (host, int(port)), server_name, prof, ready_file, trace_file,
+                          stats_file))
 
 
 @device_app.command("provision")

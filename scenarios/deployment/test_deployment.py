@@ -11,13 +11,13 @@ import allure
 import httpx
 import pytest
 import wasmtime
+
+from scenarios.steps import app_device_phase, app_phase, device_phase, devices_phase
 from wasmbed import examples
 from wasmbed.client import ApiError
 from wasmbed.device.client import DeviceProfile
 from wasmbed.protocol import DeployStep
 from wasmbed.waiting import Seen
-
-from scenarios.steps import app_device_phase, app_phase, device_phase, devices_phase
 
 pytestmark = [allure.feature("Deployment")]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import allure
 import pytest
-from wasmbed.pki import CertificateAuthority
 
 from scenarios.steps import device_phase, fleet_state
+from wasmbed.pki import CertificateAuthority
 
 pytestmark = [allure.feature("Enrollment")]
 

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import logging
+import time
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -21,7 +22,7 @@ from wasmbed.api.context import ApiContext
 from wasmbed.api.models import EnrollmentRequest
 from wasmbed.controllers.gateway_client import GatewayRefused, GatewayUnavailable
 from wasmbed.store import NotFound, new_resource
-from wasmbed.timeutil import iso
+from wasmbed.timeutil import iso, parse_iso
 
 log = logging.getLogger("wasmbed.api.enrollment")
 FINGERPRINT_LABEL = "wasmbed.github.io/key-fingerprint"
@@ -96,7 +97,12 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
         if status.get("revoked") or device["metadata"].get("deletionTimestamp"):
             return reject(f"device {name} is revoked; delete it and register it again "
                           "to re-admit it")
-        old_serial = (status.get("certificate") or {}).get("serial")
+        current = status.get("certificate") or {}
+        if current.get("der") and (parse_iso(current.get("notAfter")) or 0) > time.time() + 60:
+            # enrolling again with the same key (say its answer was lost): same certificate,
+            # so nothing is revoked and no CRL changes
+            return {"accepted": True, "deviceId": name, "certificate": current["der"]}
+        old_serial = current.get("serial")
     elif ctx.pairing.enabled:
         name = f"dev-{fp[:12]}"
         labels = {FINGERPRINT_LABEL: fp, "wasmbed.github.io/board": req.board}
@@ -115,9 +121,11 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
                                   lifetime=dt.timedelta(seconds=ctx.cert_lifetime_s))
     if old_serial:  # a device that enrolls again loses its previous certificate
         ctx.pki.platform.revoke(int(old_serial))
+    der_cert = cert.public_bytes(serialization.Encoding.DER)
     await ctx.store.patch_status("Device", name, {
         "certificate": {"serial": str(cert.serial_number),
-                        "notAfter": iso(cert.not_valid_after_utc.timestamp())},
+                        "notAfter": iso(cert.not_valid_after_utc.timestamp()),
+                        "der": base64.b64encode(der_cert).decode()},
         "bootstrapSerial": req.bootstrapSerial,
         "enrolledAt": iso(), "enrolledVia": req.gateway,
         "capabilities": req.capabilities, "firmwareVersion": req.firmwareVersion,
@@ -125,7 +133,6 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
     })
     if old_serial:
         await notify_gateways_trust_changed(ctx)
-    der_cert = cert.public_bytes(serialization.Encoding.DER)
     return {"accepted": True, "deviceId": name,
             "certificate": base64.b64encode(der_cert).decode()}
 

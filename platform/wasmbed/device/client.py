@@ -116,6 +116,8 @@ class VirtualDevice:
         self.interval = 30.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._beats_sent: dict[int, float] = {}
+        self.heartbeat_rtts: deque[float] = deque(maxlen=256)  # seconds, newest last
 
     # --- identity -----------------------------------------------------------------------
 
@@ -238,11 +240,12 @@ class VirtualDevice:
         while self.link:
             running = [m.module_id for m in self.modules.values() if m.state == AppState.RUNNING]
             used = sum(m.memory_limit for m in self.modules.values() if m.runner)
-            await self.link.send(Heartbeat(
+            msg_id = await self.link.send(Heartbeat(
                 uptime_ms=int((time.monotonic() - self.boot_time) * 1000),
                 free_memory=max(0, self.profile.wasm_ram - used),
                 running_apps=running[:16],
             ))
+            self._beats_sent = {msg_id: time.monotonic()}  # only the latest is awaited
             await asyncio.sleep(self.interval)
 
     # --- message handling ---------------------------------------------------------------
@@ -251,6 +254,9 @@ class VirtualDevice:
         assert self.link
         if isinstance(msg, HeartbeatAck):
             self.interval = float(msg.interval_s)
+            sent = self._beats_sent.pop(msg_id, None)
+            if sent is not None:
+                self.heartbeat_rtts.append(time.monotonic() - sent)
         elif isinstance(msg, DeployBegin):
             await self.link.send(self._begin(msg), reply_to=msg_id)
         elif isinstance(msg, DeployChunk):

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,27 @@ def profile_from(data: dict[str, Any]) -> DeviceProfile:
     return DeviceProfile(**data)
 
 
+async def _write_stats(devices: list[VirtualDevice], path: Path, every: float = 1.0) -> None:
+    """Fleet-wide figures for benchmarks, one JSON line per second: device states and the
+    heartbeat round trips measured since the previous line."""
+    with path.open("a") as fp:
+        while True:
+            states: dict[str, int] = {}
+            rtts: list[float] = []
+            for dev in devices:
+                state = str(dev.status.get("state"))
+                states[state] = states.get(state, 0) + 1
+                while dev.heartbeat_rtts:
+                    rtts.append(dev.heartbeat_rtts.popleft())
+            fp.write(json.dumps({"t": time.time(), "states": states,
+                                 "heartbeatRttS": rtts}) + "\n")
+            fp.flush()
+            await asyncio.sleep(every)
+
+
 async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_name: str,
                     profile: DeviceProfile, ready_file: Path | None,
-                    trace_file: Path | None) -> None:
+                    trace_file: Path | None, stats_file: Path | None = None) -> None:
     trace_fp = trace_file.open("a") if trace_file else None
     devices = []
     for d in device_dirs:
@@ -40,6 +59,8 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
         devices.append(VirtualDevice(name, d, gateway, server_name=server_name,
                                      profile=profile, trace=trace))
     tasks = [asyncio.create_task(dev.run()) for dev in devices]
+    if stats_file:
+        tasks.append(asyncio.create_task(_write_stats(devices, stats_file)))
     write_ready(ready_file, {"devices": [str(d) for d in device_dirs],
                              "gateway": f"{gateway[0]}:{gateway[1]}"})
     try:
@@ -52,6 +73,17 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
                 await t
         if trace_fp:
             trace_fp.close()
+
+
+def expand_device_dirs(dirs: list[Path]) -> list[Path]:
+    """Device dirs as given, or the device dirs inside a given parent dir."""
+    out: list[Path] = []
+    for d in dirs:
+        if (d / "bootstrap.pem").exists():
+            out.append(d)
+        else:
+            out += sorted(p for p in d.iterdir() if (p / "bootstrap.pem").exists())
+    return out
 
 
 def load_profile(text: str | None) -> DeviceProfile:

@@ -29,8 +29,10 @@ class ControlPlane:
         self.http = httpx.AsyncClient(
             base_url=api_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(15.0, connect=5.0),
+            timeout=httpx.Timeout(15.0, connect=5.0, pool=60.0),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
+        self._enrollments = asyncio.Semaphore(16)  # queue here, not in the HTTP pool
         self._pending = asyncio.Event()
         self.last_ok: float | None = None
 
@@ -56,8 +58,9 @@ class ControlPlane:
         return await self._call("GET", "/api/v1/pki/trust")
 
     async def enroll(self, request: dict[str, Any]) -> dict[str, Any]:
-        return await self._call("POST", "/api/v1/enrollments",
-                                json={**request, "gateway": self.gateway})
+        async with self._enrollments:
+            return await self._call("POST", "/api/v1/enrollments",
+                                    json={**request, "gateway": self.gateway})
 
     def post(self, event: dict[str, Any]) -> None:
         """Queue a report (durably) and wake the flusher."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,7 @@ class CertificateAuthority:
     def __init__(self, directory: Path, identity: Identity) -> None:
         self.directory = directory
         self.identity = identity
+        self._crl: tuple[tuple[tuple[int, str], ...], float, bytes] | None = None
 
     @classmethod
     def create(cls, directory: Path, common_name: str, years: int = 10) -> CertificateAuthority:
@@ -205,7 +207,11 @@ class CertificateAuthority:
         self._write_revoked(revoked)
 
     def crl_pem(self, validity: dt.timedelta = dt.timedelta(days=7)) -> bytes:
-        """A freshly signed CRL listing every revoked serial (empty when none)."""
+        """A signed CRL listing every revoked serial (empty when none). Re-signed only when
+        the revocations change or the cached one is an hour old: gateways poll it."""
+        revoked = tuple(sorted(self.revoked().items()))
+        if self._crl and self._crl[0] == revoked and time.time() - self._crl[1] < 3600:
+            return self._crl[2]
         now = utcnow()
         builder = (
             x509.CertificateRevocationListBuilder()
@@ -213,12 +219,14 @@ class CertificateAuthority:
             .last_update(now - dt.timedelta(minutes=5))
             .next_update(now + validity)
         )
-        for serial, when in self.revoked().items():
+        for serial, when in revoked:
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder()
                 .serial_number(serial)
                 .revocation_date(dt.datetime.fromisoformat(when))
                 .build()
             )
-        crl = builder.sign(self.identity.key, hashes.SHA256())
-        return crl.public_bytes(serialization.Encoding.PEM)
+        pem = builder.sign(self.identity.key, hashes.SHA256()).public_bytes(
+            serialization.Encoding.PEM)
+        self._crl = (revoked, time.time(), pem)
+        return pem

@@ -10,6 +10,7 @@ only their own identity, the two CA certs and the CRLs.
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from pathlib import Path
@@ -35,11 +36,11 @@ class PkiLayout:
             CertificateAuthority.create(self.root / "platform", "Wasmbed Platform CA")
         return self
 
-    @property
+    @functools.cached_property
     def factory(self) -> CertificateAuthority:
         return CertificateAuthority.load(self.root / "factory")
 
-    @property
+    @functools.cached_property
     def platform(self) -> CertificateAuthority:
         return CertificateAuthority.load(self.root / "platform")
 

@@ -155,9 +155,12 @@ class EmbeddedStore(Store):
     async def list(self, kind: str, selector: str | None = None) -> tuple[list[Resource], str]:
         self._check_kind(kind)
         sel = LabelSelector.parse(selector)
-        rows = self.db.execute(
-            "SELECT body FROM objects WHERE kind=? ORDER BY name", (kind,)
-        ).fetchall()
+        # Equality terms narrow the scan in SQL (a superset: LIKE's '_' matches any char);
+        # the exact match below decides.
+        likes = [f'%"{t.key}":{json.dumps(t.values[0])}%' for t in sel.terms
+                 if t.op == "=" and len(t.values) == 1]
+        sql = "SELECT body FROM objects WHERE kind=?" + " AND body LIKE ?" * len(likes)
+        rows = self.db.execute(sql + " ORDER BY name", (kind, *likes)).fetchall()
         items = [json.loads(r[0]) for r in rows]
         items = [i for i in items if sel.matches(i["metadata"].get("labels"))]
         return items, str(self._current_rv())

@@ -1,0 +1,204 @@
+"""Benchmarks (figures printed, never asserted): `python -m harness.bench gateway`.
+
+gateway: N virtual devices enroll and connect over TLS 1.3 mutual auth to one gateway and
+heartbeat. Prints devices connected, enroll+connect rate, heartbeat round-trip p50/p99,
+gateway RSS per device, and handshakes/s against the gateway vs a bare Python TLS server
+(same key type, TLS 1.3, client certs) measured in the same run: the local limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.evidence import Evidence
+from harness.processes import ManagedProcess, ProcessGroup
+from harness.stack import Cluster, GatewayHandle, Platform
+from wasmbed.device.provision import provision
+from wasmbed.pki import PkiLayout
+from wasmbed.pki.layout import client_context
+from wasmbed.waiting import Seen, wait_for
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def handshakes_per_second(address: tuple[str, int], ctx: ssl.SSLContext, total: int,
+                                concurrency: int) -> float:
+    sem = asyncio.Semaphore(concurrency)
+    failures = 0
+
+    async def one() -> None:
+        nonlocal failures
+        async with sem:
+            try:
+                _, writer = await asyncio.open_connection(*address, ssl=ctx,
+                                                          server_hostname="localhost")
+                writer.close()
+            except (OSError, ssl.SSLError):
+                failures += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(total)))
+    elapsed = time.perf_counter() - start
+    if failures:
+        console.print(f"[yellow]{failures} of {total} handshakes failed[/]")
+    return (total - failures) / elapsed
+
+
+@app.callback()
+def main() -> None:
+    """Benchmarks of the platform; each prints its figures."""
+
+
+@app.command()
+def gateway(
+    devices: int = typer.Option(2000, help="virtual devices to connect"),
+    fleets: int = typer.Option(2, help="device-simulator processes"),
+    interval: int = typer.Option(10, help="heartbeat interval (s)"),
+    hold: float = typer.Option(30.0, help="seconds of steady heartbeats to measure"),
+    handshakes: int = typer.Option(600, help="handshakes per TLS throughput probe"),
+    concurrency: int = typer.Option(32, help="concurrent handshakes in the probe"),
+    connect_timeout: float = typer.Option(600.0, help="give up connecting after (s)"),
+) -> None:
+    """Hold N devices on one gateway and measure it."""
+    with tempfile.TemporaryDirectory(prefix="wasmbed-bench-") as tmp:
+        root = Path(tmp)
+        group = ProcessGroup()
+        try:
+            _bench(root, group, devices, fleets, interval, hold, handshakes, concurrency,
+                   connect_timeout)
+        finally:
+            group.reap()
+
+
+def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, hold: float,
+           handshakes: int, concurrency: int, connect_timeout: float) -> None:
+    ev = Evidence(root / "evidence")
+    ev.directory.mkdir()
+    pki = PkiLayout(root / "pki").init()
+    cluster = Cluster.embedded(root, pki)
+    platform = Platform.start(cluster, group, ev)
+    gw = GatewayHandle.start(platform, group, ev, name="bench-gw",
+                             heartbeat_interval=interval,
+                             extra=["--max-handshakes", "64"])
+    platform.api.set_pairing(True, 3600)
+    gw_pid = gw.process.pid
+    assert gw_pid
+    rss0 = rss_kib(gw_pid)
+
+    # --- TLS handshake ceiling vs the gateway -------------------------------------------
+    probe = pki_client(cluster.pki, root / "probe")
+    gw_files = cluster.pki.gateway_identity("bare").save(root / "bare", "id")
+    bare = bare_tls_process(root, cluster.data_dir / "pki", gw_files, group)
+    bare_rate = asyncio.run(handshakes_per_second(("127.0.0.1", bare), probe, handshakes,
+                                                  concurrency))
+    gw_rate = asyncio.run(handshakes_per_second(gw.tls_address, probe, handshakes, concurrency))
+
+    # --- enroll and connect N devices ---------------------------------------------------
+    t_prov = time.perf_counter()
+    per_fleet = [root / f"fleet-{i}" for i in range(fleets)]
+    for i in range(n):
+        d = per_fleet[i % fleets] / f"d{i}"
+        provision(d, f"bench-{i}", cluster.pki.factory, cluster.pki.platform.cert_pem)
+    console.print(f"provisioned {n} identities in {time.perf_counter() - t_prov:.1f} s")
+    stats = [root / f"fleet-{i}.stats.jsonl" for i in range(fleets)]
+    start = time.perf_counter()
+    for i, fdir in enumerate(per_fleet):
+        argv = [sys.executable, "-m", "wasmbed.cli", "device", "simulate", str(fdir),
+                "--gateway", f"{gw.tls_address[0]}:{gw.tls_address[1]}",
+                "--stats-file", str(stats[i]), "--ready-file", str(root / f"fleet-{i}.ready"),
+                "--profile", json.dumps({"reconnect_max_s": 10.0})]
+        group.add(ManagedProcess(f"fleet-{i}", argv, ev.path(f"fleet-{i}"),
+                                 root / f"fleet-{i}.ready")).start()
+
+    def connected() -> object:
+        s = platform.api.status()["devices"]["byPhase"]
+        c = s.get("Connected", 0)
+        return c if c >= n else Seen(s)
+
+    last = [0.0]
+
+    def progress() -> object:
+        got = connected()
+        now = time.perf_counter()
+        if now - last[0] > 5:
+            last[0] = now
+            console.print(f"  {now - start:6.1f} s: {got if got else got.state}")  # type: ignore[union-attr]
+        return got
+
+    wait_for(progress, connect_timeout, f"{n} devices Connected", interval=2.0)
+    t_connected = time.perf_counter() - start
+    rss1 = rss_kib(gw_pid)
+
+    # --- steady state -------------------------------------------------------------------
+    hold_start = time.time()
+    wait_for(lambda: time.time() - hold_start >= hold, hold + 5, f"{hold} s of heartbeats",
+             interval=0.5)
+    rtts: list[float] = []
+    for path in stats:
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record["t"] >= hold_start:
+                rtts.extend(record["heartbeatRttS"])
+    final = platform.api.status()["devices"]["byPhase"]
+
+    table = Table("figure", "value", title=f"gateway benchmark ({n} devices, 2 cores)")
+    table.add_row("devices Connected at end", str(final.get("Connected", 0)))
+    table.add_row("other phases at end", json.dumps({k: v for k, v in final.items()
+                                                     if k != "Connected"}))
+    table.add_row("enroll + connect (all devices)", f"{t_connected:.1f} s")
+    table.add_row("enrollments/s (enroll, reconnect, first heartbeat)", f"{n / t_connected:.1f}")
+    table.add_row("heartbeat round trip p50", f"{pct(rtts, 0.5) * 1000:.1f} ms")
+    table.add_row("heartbeat round trip p99", f"{pct(rtts, 0.99) * 1000:.1f} ms")
+    table.add_row("heartbeat samples", str(len(rtts)))
+    table.add_row("gateway RSS idle / loaded", f"{rss0 / 1024:.1f} / {rss1 / 1024:.1f} MiB")
+    table.add_row("gateway RSS per device", f"{(rss1 - rss0) / max(n, 1):.1f} KiB")
+    table.add_row("TLS handshakes/s: gateway", f"{gw_rate:.0f}")
+    table.add_row("TLS handshakes/s: bare Python TLS server", f"{bare_rate:.0f}")
+    table.add_row("ratio gateway / bare", f"{gw_rate / bare_rate:.2f}")
+    console.print(table)
+    if not rtts:
+        console.print("[yellow]no heartbeat samples: hold longer than the interval[/]")
+
+
+def pki_client(pki: PkiLayout, directory: Path) -> ssl.SSLContext:
+    ident = pki.platform.issue_identity("probe")
+    files = ident.save(directory, "id")
+    return client_context(files, pki.platform.cert_pem)
+
+
+def bare_tls_process(root: Path, pki_dir: Path, files: tuple[Path, Path],
+                     group: ProcessGroup) -> int:
+    ready = root / "bare.ready"
+    argv = [sys.executable, "-m", "harness.tls_ceiling", str(pki_dir), str(files[0]),
+            str(files[1]), str(ready)]
+    proc = group.add(ManagedProcess("bare-tls", argv, root / "bare.log", ready))
+    return int(proc.start()["port"])
+
+
+if __name__ == "__main__":
+    app()
