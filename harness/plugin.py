@@ -40,7 +40,7 @@ PLANNED_CLUSTERS = {"local": "issue #5 (Kubernetes backend)",
                     "kubeconfig": "issue #5 (Kubernetes backend)"}
 EVIDENCE = pytest.StashKey[Evidence]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-OPT_IN_MARKERS = ("scale", "slow")
+OPT_IN_MARKERS = ("scale", "slow", "demo_failure")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fault(kind): injects a fault of this class")
     config.addinivalue_line("markers", "scale: load scenario; runs only with -m scale")
     config.addinivalue_line("markers", "slow: slow scenario; runs only with -m slow")
+    config.addinivalue_line("markers", "demo_failure: fails on purpose; only with -m demo_failure")
     cluster = setting(config, "cluster")
     if cluster not in AVAILABLE_CLUSTERS:
         raise pytest.UsageError(
@@ -112,7 +113,7 @@ def _git_sha() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`scale` and `slow` scenarios run only when the -m expression names them."""
+    """`scale`, `slow` and `demo_failure` tests run only when the -m expression names them."""
     expr = config.getoption("markexpr", "") or ""
     skip = [m for m in OPT_IN_MARKERS if not re.search(rf"\b{m}\b", expr)]
     if not skip:

@@ -1,0 +1,89 @@
+"""The plugin as users meet it, run through pytester in a scratch project."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def scratch(pytester):
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return pytester
+
+
+def test_scale_and_slow_are_opt_in(scratch):
+    scratch.makepyfile("""
+        import pytest
+        def test_plain(): pass
+        @pytest.mark.scale
+        def test_scale(): pass
+        @pytest.mark.slow
+        def test_slow(): pass
+    """)
+    scratch.runpytest("-p", "no:allure_pytest").assert_outcomes(passed=1, deselected=2)
+    scratch.runpytest("-p", "no:allure_pytest", "-m", "slow").assert_outcomes(
+        passed=1, deselected=2)
+
+
+def test_unavailable_cluster_backend_is_a_clear_usage_error(scratch):
+    scratch.makepyfile("def test_x(): pass")
+    result = scratch.runpytest("--cluster", "local")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--cluster local is not yet available*--cluster embedded*"])
+
+
+def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
+    results = tmp_path / "allure"
+    scratch.makepyfile("""
+        import sys
+        from harness.processes import ManagedProcess
+        def test_fails(evidence, processes):
+            p = processes.add(ManagedProcess("sleeper",
+                [sys.executable, "-c", "print('hello from the sleeper', flush=True); "
+                 "import time; time.sleep(60)"], evidence.path("sleeper")))
+            p.start()
+            open(evidence.path("trace", ".jsonl"), "w").write('{"dir": "rx"}\\n')
+            import pathlib
+            pathlib.Path("pid").write_text(str(p.pid))
+            from wasmbed.waiting import wait_for
+            wait_for(lambda: "hello" in p.log_tail(), 10, "the greeting")
+            assert False, "deliberate"
+    """)
+    result = scratch.runpytest(f"--alluredir={results}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*wasmbed evidence*", "*sleeper: *sleeper.log*",
+                                 "*trace: *trace.jsonl*"])
+    pid = int((scratch.path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        import os
+        os.kill(pid, 0)  # reaped despite the failure
+    test_results = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    names = {a["name"] for r in test_results for a in r.get("attachments", [])}
+    assert {"sleeper", "trace"} <= names
+    assert (results / "environment.properties").exists()
+    assert (results / "categories.json").exists()
+
+
+def test_keep_on_failure_leaves_processes_running(scratch):
+    scratch.makepyfile("""
+        import sys, pathlib
+        from harness.processes import ManagedProcess
+        def test_fails(evidence, processes):
+            p = processes.add(ManagedProcess("kept", [sys.executable, "-c",
+                "import time; time.sleep(60)"], evidence.path("kept")))
+            p.start()
+            pathlib.Path("pid").write_text(str(p.pid))
+            assert False
+    """)
+    result = scratch.runpytest("--keep-on-failure", "-p", "no:allure_pytest")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*--keep-on-failure: the stack of*", "*stop it with: kill*"])
+    import os
+    import signal
+    pid = int((scratch.path / "pid").read_text())
+    os.kill(pid, 0)  # still alive
+    os.killpg(pid, signal.SIGKILL)

@@ -1,0 +1,33 @@
+"""ManagedProcess: readiness, clear failures, signals, restart."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from harness.processes import ManagedProcess, ProcessFailed
+
+READY = ("import json, os, sys, time; p = sys.argv[1]; "
+         "open(p + '.tmp', 'w').write(json.dumps({'port': 1})); os.replace(p + '.tmp', p); "
+         "time.sleep(60)")
+
+
+def test_ready_file_and_restart(tmp_path):
+    ready = tmp_path / "ready"
+    p = ManagedProcess("x", [sys.executable, "-c", READY, str(ready)], tmp_path / "x.log", ready)
+    assert p.start()["port"] == 1
+    first = p.pid
+    p.kill()
+    assert not p.alive
+    p.start()
+    assert p.pid != first and p.starts == 2
+    p.pause()
+    assert p.stop() is not None  # a paused process is still stopped
+
+
+def test_dying_before_ready_shows_its_output(tmp_path):
+    p = ManagedProcess("boom", [sys.executable, "-c", "print('no config'); raise SystemExit(3)"],
+                       tmp_path / "boom.log", tmp_path / "never")
+    with pytest.raises(ProcessFailed, match="(?s)exited with 3.*no config"):
+        p.start()
