@@ -148,3 +148,14 @@ def test_websocket_refuses_bad_token_and_kind(server):
 def test_openapi_is_served(client):
     doc = client.get("/openapi.json").json()
     assert "/api/v1/devices" in doc["paths"] and "/api/v1/applications" in doc["paths"]
+
+
+def test_gateway_create_then_register_keeps_it(client):
+    r = client.post("/api/v1/gateways", json={"name": "gw-eu", "region": "eu"})
+    assert r.status_code == 201 and r.json()["status"]["phase"] == "Pending"
+    reg = {"endpoint": "http://127.0.0.1:1", "tlsEndpoint": "127.0.0.1:2", "tlsPort": 2,
+           "startedAt": 0}
+    r = client.put("/api/v1/gateways/gw-eu/registration", json=reg)
+    spec = client.get("/api/v1/gateways/gw-eu").json()["spec"]
+    assert spec["region"] == "eu" and spec["endpoint"] == "http://127.0.0.1:1"
+    assert client.post("/api/v1/gateways", json={"name": "gw-eu"}).status_code == 409

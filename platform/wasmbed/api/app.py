@@ -27,6 +27,7 @@ from wasmbed.api.models import (
     ApplicationCreate,
     DeviceCreate,
     EnrollmentRequest,
+    GatewayCreate,
     GatewayRegistration,
     PairingRequest,
     Reports,
@@ -187,6 +188,13 @@ def build_app(ctx: ApiContext) -> FastAPI:
         items, rv = await ctx.store.list("Gateway")
         return {"items": items, "resourceVersion": rv}
 
+    @api.post("/gateways", tags=["gateways"], status_code=201)
+    async def create_gateway(body: GatewayCreate) -> dict[str, Any]:
+        spec = {"region": body.region, "maxDevices": body.maxDevices}
+        created = await ctx.store.create(new_resource("Gateway", body.name, spec, body.labels))
+        return await ctx.store.patch_status("Gateway", created["metadata"]["name"],
+                                            {"phase": "Pending"})
+
     @api.get("/gateways/{name}", tags=["gateways"])
     async def get_gateway(name: str) -> dict[str, Any]:
         return await ctx.store.get("Gateway", name)
@@ -200,7 +208,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
     async def register_gateway(name: str, body: GatewayRegistration) -> dict[str, Any]:
         """Called by a gateway at start: records its endpoints; devices it held before a
         restart are marked disconnected (they reconnect on their own)."""
-        spec = body.model_dump()
+        spec = body.model_dump(exclude_none=True)
         try:
             obj = await ctx.store.get("Gateway", name)
             obj["spec"] = {**obj["spec"], **spec}

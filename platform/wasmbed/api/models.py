@@ -39,12 +39,22 @@ class ApplicationCreate(BaseModel):
     labels: dict[str, str] = {}
 
 
+class GatewayCreate(BaseModel):
+    """A gateway declared ahead of time (e.g. from a manifest); it fills in its endpoints
+    when it registers."""
+
+    name: str = Field(pattern=NAME, max_length=63)
+    region: str = "local"
+    maxDevices: int = Field(1000, ge=1)
+    labels: dict[str, str] = {}
+
+
 class GatewayRegistration(BaseModel):
     endpoint: str
     tlsEndpoint: str
     tlsPort: int
     startedAt: float
-    region: str = "local"
+    region: str | None = None  # None keeps what was declared
     config: dict[str, int] = {}
 
 

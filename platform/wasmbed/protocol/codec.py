@@ -136,7 +136,7 @@ def _loads_exactly_one(payload: bytes) -> Any:
         raise errors.MalformedCbor("empty payload")
     fp = io.BytesIO(payload)
     try:
-        value = cbor2.CBORDecoder(fp, max_depth=16).decode()
+        value = cbor2.CBORDecoder(fp, max_depth=16, allow_indefinite=False).decode()
     except (cbor2.CBORDecodeError, RecursionError, ValueError, OverflowError) as exc:
         raise errors.MalformedCbor(f"not well-formed CBOR: {exc}") from exc
     if fp.tell() != len(payload):

@@ -93,6 +93,15 @@ def invalid_samples() -> dict[str, tuple[bytes, str]]:
             _env({0: "x", 1: 9}, mtype=m.AppStatus.TYPE), "FieldOutOfRange"
         ),
         "tagged_value": (_env({0: cbor2.CBORTag(1, 5), 1: 2, 2: []}), "WrongFieldType"),
+        "float_for_int": (_env({0: 1.5, 1: 2, 2: []}), "WrongFieldType"),
+        "indefinite_list": (bytes.fromhex("a400010105020103a300010102029f60ff"), "MalformedCbor"),
+        "invalid_utf8": (_env({0: 1, 1: 2, 2: []})[:-1] + bytes.fromhex("8161ff"),
+                         "MalformedCbor"),
+        "text_too_long": (_env({0: "x" * 65}, mtype=m.StopApp.TYPE), "FieldOutOfRange"),
+        "message_id_not_u32": (cbor2.dumps({0: 1, 1: 5, 2: 2**32, 3: hb}, canonical=True),
+                               "FieldOutOfRange"),
+        "envelope_extra_key": (cbor2.dumps({0: 1, 1: 5, 2: 1, 3: hb, 4: 0}, canonical=True),
+                               "UnknownField"),
     }
 
 
