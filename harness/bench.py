@@ -21,11 +21,11 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.evidence import Evidence
-from harness.processes import ManagedProcess, ProcessGroup
 from harness.stack import Cluster, GatewayHandle, Platform
 from wasmbed.device.provision import provision
 from wasmbed.pki import PkiLayout
 from wasmbed.pki.layout import client_context
+from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.waiting import Seen, wait_for
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)

@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 
+from harness.boards import build_firmware, start_board
 from harness.evidence import Evidence
-from harness.processes import ProcessGroup
 from harness.stack import Cluster, Fleet, GatewayHandle, Platform
 from wasmbed import __version__
 from wasmbed.client import ApiClient
+from wasmbed.emulation import QemuBoard, board_spec
 from wasmbed.pki import PkiLayout
+from wasmbed.processes import ProcessGroup
 from wasmbed.waiting import wait_for as _wait_for
 
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
@@ -256,6 +258,57 @@ def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: Proce
 
     default_gateway = gateway
     return start
+
+
+@pytest.fixture(scope="session")
+def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """build(board) -> ELF path; each board is built once per session."""
+    build_dir = tmp_path_factory.mktemp("firmware-build")
+    built: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name not in built:
+            built[name] = build_firmware(board_spec(name), build_dir)
+        return built[name]
+
+    return build
+
+
+@pytest.fixture
+def board(request: pytest.FixtureRequest, firmware_build: Callable[[str], Path],
+          evidence: Evidence) -> Iterator[Callable[..., QemuBoard]]:
+    """Factory: board(name=--board) -> a running emulated board with the real firmware:
+    `.console.wait_for_line(pattern, timeout)`, `.console.lines`, `.reset()`,
+    `.power_cut()`, `.pause()`/`.resume()`, `.link_address` for the bridge."""
+    started: list[QemuBoard] = []
+    emulator = setting(request.config, "emulator")
+
+    def start(name: str | None = None) -> QemuBoard:
+        marker = request.node.get_closest_marker("board")
+        name = name or (marker.args[0] if marker else setting(request.config, "board"))
+        elf = firmware_build(name)
+        workdir = evidence.directory / f"board-{len(started)}-{name}"
+        b = start_board(name, emulator, elf, workdir)
+        started.append(b)
+        evidence.files[f"console-{len(started) - 1}-{name}"] = workdir / "console.log"
+        evidence.files[f"qemu-{len(started) - 1}-{name}"] = workdir / "qemu.log"
+        return b
+
+    yield start
+    for b in started:
+        b.stop()
+    _attach_consoles(evidence)
+
+
+def _attach_consoles(evidence: Evidence) -> None:
+    """Console output is always attached (not only on failure): it is the device's story."""
+    try:
+        import allure
+    except ImportError:
+        return
+    for name, path in evidence.existing().items():
+        if name.startswith("console-"):
+            allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.evidence import Evidence
-from harness.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 from wasmbed.client import ApiClient
 from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
 from wasmbed.pki import CertificateAuthority, PkiLayout
+from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 
 
 def unique(prefix: str) -> str:

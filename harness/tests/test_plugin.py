@@ -40,7 +40,7 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
     results = tmp_path / "allure"
     scratch.makepyfile("""
         import sys
-        from harness.processes import ManagedProcess
+        from wasmbed.processes import ManagedProcess
         def test_fails(evidence, processes):
             p = processes.add(ManagedProcess("sleeper",
                 [sys.executable, "-c", "print('hello from the sleeper', flush=True); "
@@ -71,7 +71,7 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
 def test_keep_on_failure_leaves_processes_running(scratch):
     scratch.makepyfile("""
         import sys, pathlib
-        from harness.processes import ManagedProcess
+        from wasmbed.processes import ManagedProcess
         def test_fails(evidence, processes):
             p = processes.add(ManagedProcess("kept", [sys.executable, "-c",
                 "import time; time.sleep(60)"], evidence.path("kept")))

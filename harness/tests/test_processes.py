@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from harness.processes import ManagedProcess, ProcessFailed
+from wasmbed.processes import ManagedProcess, ProcessFailed
 
 READY = ("import json, os, sys, time; p = sys.argv[1]; "
          "open(p + '.tmp', 'w').write(json.dumps({'port': 1})); os.replace(p + '.tmp', p); "

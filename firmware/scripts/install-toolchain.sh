@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the firmware toolchain and emulator from Debian's packages when any is missing.
+# Without root (or apt) it only says what to install; board scenarios then skip.
+set -euo pipefail
+need=()
+command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
+[ -e /usr/lib/arm-none-eabi/newlib/thumb/v7e-m/nofp/libc_nano.a ] || need+=(libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+command -v dpkg-source >/dev/null || need+=(dpkg-dev)
+command -v make >/dev/null || need+=(make)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "firmware toolchain missing; install: apt-get install -y --no-install-recommends ${need[*]}" >&2
+  exit 0
+fi
+echo "installing the firmware toolchain: ${need[*]} (about 1 GB, once)"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,33 @@
+/* Cortex-M start-up: vector table, .data/.bss set-up, SysTick and fault handlers. */
+#include <stdint.h>
+
+#include "hal.h"
+
+extern uint32_t _data_load, _data_start, _data_end, _bss_start, _bss_end, _stack_top;
+int main(void);
+
+static volatile uint32_t ticks_ms;
+
+void reset_handler(void) {
+    uint32_t *src = &_data_load;
+    for (uint32_t *dst = &_data_start; dst < &_data_end;) *dst++ = *src++;
+    for (uint32_t *dst = &_bss_start; dst < &_bss_end;) *dst++ = 0;
+    main();
+    for (;;) hal_reset();
+}
+
+static void fault_handler(void) {
+    hal_console_write("wasmbed: fault: hard fault, resetting\r\n", 39);
+    hal_reset();
+}
+
+void systick_handler(void) { ticks_ms++; }
+static void default_handler(void) { for (;;) {} }
+
+uint32_t hal_millis(void) { return ticks_ms; }
+
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))(&_stack_top), reset_handler, default_handler, fault_handler,
+    fault_handler, fault_handler, fault_handler, 0, 0, 0, 0, default_handler, default_handler, 0,
+    default_handler, systick_handler,
+};

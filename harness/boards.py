@@ -1,0 +1,42 @@
+"""Boards for scenarios: the firmware is built once per session and board, then each test
+gets fresh emulator processes (QEMU here; Renode arrives with its backend)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
+from wasmbed.emulation.catalog import FIRMWARE_DIR, BoardSpec
+
+
+def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
+    """`make firmware` for the board (incremental); skips with what to install if the
+    toolchain is missing."""
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("make") is None:
+        pytest.skip("the firmware toolchain is missing: apt-get install -y "
+                    "--no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi make "
+                    "(or run ./run test, which installs it)")
+    result = subprocess.run(
+        ["make", "-s", "firmware", f"BOARD={spec.name}", f"BUILD={build_dir}",
+         f"PYTHON={sys.executable}"], cwd=FIRMWARE_DIR, capture_output=True, text=True,
+        timeout=900)
+    if result.returncode != 0:
+        raise RuntimeError(f"firmware build for {spec.name} failed:\n{result.stdout}\n"
+                           f"{result.stderr}")
+    return spec.firmware_elf(build_dir)
+
+
+def start_board(name: str, emulator: str, elf: Path, workdir: Path) -> QemuBoard:
+    spec = board_spec(name)
+    if emulator == "renode":
+        pytest.skip("the Renode backend is not built yet (issue 8); use --emulator qemu")
+    try:
+        board = QemuBoard(spec, elf, workdir)
+    except EmulatorUnavailable as exc:
+        pytest.skip(str(exc))
+    return board.start()

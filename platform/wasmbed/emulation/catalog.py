@@ -1,0 +1,62 @@
+"""The boards we know: how each is emulated and where its firmware keeps things."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[3] / "firmware"
+
+
+class EmulatorUnavailable(Exception):
+    """This machine cannot run the board; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    name: str
+    mcu: str
+    renode_platform: str
+    qemu_machine: str | None  # None: no QEMU stand-in
+    console_uart: str  # Renode peripheral names (QEMU: serial0 / serial1)
+    link_uart: str
+    provision_addr: int
+    store_addr: int
+
+    def firmware_elf(self, build_dir: Path | None = None) -> Path:
+        return (build_dir or FIRMWARE_DIR / "build") / self.name / "firmware.elf"
+
+    def qemu_binary(self) -> str:
+        if self.qemu_machine is None:
+            raise EmulatorUnavailable(
+                f"{self.name} has no QEMU stand-in; install Renode to run {self.name}")
+        path = shutil.which("qemu-system-arm")
+        if path is None:
+            raise EmulatorUnavailable(
+                "qemu-system-arm is not installed: apt-get install -y --no-install-recommends "
+                "qemu-system-arm")
+        return path
+
+
+CATALOG: dict[str, BoardSpec] = {
+    "stm32f4_discovery": BoardSpec(
+        "stm32f4_discovery", "STM32F407 (Cortex-M4)",
+        "platforms/boards/stm32f4_discovery.repl", "netduinoplus2",
+        "sysbus.usart1", "sysbus.usart2", 0x080C0000, 0x080E0000),
+    "arduino_nano_33_ble": BoardSpec(
+        "arduino_nano_33_ble", "nRF52840 (Cortex-M4F)",
+        "platforms/boards/arduino_nano_33_ble.repl", None,
+        "sysbus.uart0", "sysbus.uart1", 0x000E0000, 0x000F0000),
+    "arduino_uno_r4_minima": BoardSpec(
+        "arduino_uno_r4_minima", "RA4M1 (Cortex-M4)",
+        "platforms/boards/arduino_uno_r4_minima.repl", None,
+        "sysbus.sci2", "sysbus.sci1", 0x00030000, 0x00038000),
+}
+
+
+def board_spec(name: str) -> BoardSpec:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise KeyError(f"unknown board {name!r}; the catalog has {', '.join(CATALOG)}") from None

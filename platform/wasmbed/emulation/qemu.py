@@ -1,0 +1,106 @@
+"""QEMU backend: one board per QEMU process. Both UARTs are TCP listeners on ephemeral
+ports (QEMU binds port 0 and QMP reports the real port: no races); the machine starts
+paused (-S) and runs once the console is attached, so no boot output is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import Any
+
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+from wasmbed.emulation.catalog import BoardSpec
+from wasmbed.emulation.console import Console
+from wasmbed.processes import ManagedProcess
+from wasmbed.waiting import Seen, wait_for
+
+
+class QemuBoard:
+    def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
+                 loads: list[tuple[Path, int]] | None = None) -> None:
+        if not elf.exists():
+            raise FileNotFoundError(f"no firmware at {elf}: build it with `make -C firmware "
+                                    f"firmware BOARD={spec.name}`")
+        self.spec = spec
+        self.elf = elf
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.qmp_path = workdir / "qmp.sock"
+        argv = [spec.qemu_binary(), "-M", spec.qemu_machine or "", "-kernel", str(elf),
+                "-display", "none", "-monitor", "none", "-S",
+                "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        for label in ("console", "link"):
+            argv += ["-chardev", f"socket,id={label},host=127.0.0.1,port=0,server=on,wait=off",
+                     "-serial", f"chardev:{label}"]
+        for path, addr in loads or []:
+            argv += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
+        self.process = ManagedProcess(f"qemu-{spec.name}", argv, workdir / "qemu.log")
+        self.console: Console | None = None
+        self.qmp: QEMUMonitorProtocol | None = None
+        self.link_address: tuple[str, int] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self, timeout: float = 15.0) -> QemuBoard:
+        self.qmp_path.unlink(missing_ok=True)
+        self.process.start()
+        wait_for(self._qmp_ready, timeout, f"QEMU's QMP socket for {self.spec.name}")
+        qmp = QEMUMonitorProtocol(str(self.qmp_path))
+        qmp.connect()
+        self.qmp = qmp
+        ports = self._ports()
+        self.link_address = ("127.0.0.1", ports["link"])
+        self.console = Console(("127.0.0.1", ports["console"]), self.workdir / "console.log")
+        self.resume()
+        return self
+
+    def _qmp_ready(self) -> Any:
+        if not self.process.alive:
+            raise RuntimeError(f"QEMU exited: {self.process.log_tail()}")
+        return self.qmp_path.exists() or Seen("no QMP socket yet")
+
+    def _ports(self) -> dict[str, int]:
+        assert self.qmp
+        ports = {}
+        for chardev in self.qmp.cmd("query-chardev"):
+            m = re.search(r"tcp:[\d.]+:(\d+)", chardev["filename"])
+            if m:
+                ports[chardev["label"]] = int(m.group(1))
+        return ports
+
+    def reset(self) -> None:
+        """Warm reset: the CPU restarts; RAM marked .noinit survives, as on an MCU."""
+        assert self.qmp
+        self.qmp.cmd("system_reset")
+
+    def pause(self) -> None:
+        assert self.qmp
+        self.qmp.cmd("stop")
+
+    def resume(self) -> None:
+        assert self.qmp
+        self.qmp.cmd("cont")
+
+    def power_cut(self) -> None:
+        """Power off and on: the process dies (RAM is lost) and a new one boots."""
+        self._detach()
+        self.process.kill()
+        self.start()
+
+    def _detach(self) -> None:
+        if self.console:
+            self.console.close()
+            self.console = None
+        if self.qmp:
+            with contextlib.suppress(Exception):
+                self.qmp.close()
+            self.qmp = None
+
+    def stop(self) -> None:
+        if self.qmp:
+            with contextlib.suppress(Exception):
+                self.qmp.cmd("quit")
+        self._detach()
+        self.process.stop()
