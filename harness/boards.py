@@ -31,12 +31,14 @@ def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
     return spec.firmware_elf(build_dir)
 
 
-def start_board(name: str, emulator: str, elf: Path, workdir: Path) -> QemuBoard:
+def start_board(name: str, emulator: str, elf: Path, workdir: Path,
+                blob: Path | None = None, run: bool = True) -> QemuBoard:
     spec = board_spec(name)
     if emulator == "renode":
         pytest.skip("the Renode backend is not built yet (issue 8); use --emulator qemu")
+    loads = [(blob, spec.provision_addr)] if blob else []
     try:
-        board = QemuBoard(spec, elf, workdir)
+        board = QemuBoard(spec, elf, workdir, loads=loads)
     except EmulatorUnavailable as exc:
         pytest.skip(str(exc))
-    return board.start()
+    return board.start(run=run)

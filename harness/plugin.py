@@ -25,7 +25,7 @@ from wasmbed import __version__
 from wasmbed.client import ApiClient
 from wasmbed.emulation import QemuBoard, board_spec
 from wasmbed.pki import PkiLayout
-from wasmbed.processes import ProcessGroup
+from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 from wasmbed.waiting import wait_for as _wait_for
 
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
@@ -277,18 +277,20 @@ def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
 @pytest.fixture
 def board(request: pytest.FixtureRequest, firmware_build: Callable[[str], Path],
           evidence: Evidence) -> Iterator[Callable[..., QemuBoard]]:
-    """Factory: board(name=--board) -> a running emulated board with the real firmware:
+    """Factory: board(name=--board, blob=None, paused=False) -> a running emulated board
+    with the real firmware (paused: halted until .resume(), to attach a bridge first):
     `.console.wait_for_line(pattern, timeout)`, `.console.lines`, `.reset()`,
     `.power_cut()`, `.pause()`/`.resume()`, `.link_address` for the bridge."""
     started: list[QemuBoard] = []
     emulator = setting(request.config, "emulator")
 
-    def start(name: str | None = None) -> QemuBoard:
+    def start(name: str | None = None, *, blob: Path | None = None,
+              paused: bool = False) -> QemuBoard:
         marker = request.node.get_closest_marker("board")
         name = name or (marker.args[0] if marker else setting(request.config, "board"))
         elf = firmware_build(name)
         workdir = evidence.directory / f"board-{len(started)}-{name}"
-        b = start_board(name, emulator, elf, workdir)
+        b = start_board(name, emulator, elf, workdir, blob, run=not paused)
         started.append(b)
         evidence.files[f"console-{len(started) - 1}-{name}"] = workdir / "console.log"
         evidence.files[f"qemu-{len(started) - 1}-{name}"] = workdir / "qemu.log"
@@ -298,6 +300,29 @@ def board(request: pytest.FixtureRequest, firmware_build: Callable[[str], Path],
     for b in started:
         b.stop()
     _attach_consoles(evidence)
+
+
+@pytest.fixture
+def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., ManagedProcess]:
+    """Factory: bridge(board, gateway, name=None) -> the `wasmbed bridge` process relaying
+    the board's link UART to the gateway's TLS port."""
+    count = [0]
+
+    def start(board: QemuBoard, gateway: GatewayHandle, name: str | None = None) \
+            -> ManagedProcess:
+        assert board.link_address is not None
+        count[0] += 1
+        name = name or f"bridge-{count[0]}"
+        bh, bp = board.link_address
+        gh, gp = gateway.tls_address
+        ready = evidence.directory / f"{name}.ready"
+        argv = wasmbed_argv("bridge", "--verbose", "--link", f"{name}={bh}:{bp}->{gh}:{gp}",
+                            "--ready-file", str(ready))
+        proc = processes.add(ManagedProcess(name, argv, evidence.path(name), ready))
+        proc.start()
+        return proc
+
+    return start
 
 
 def _attach_consoles(evidence: Evidence) -> None:

@@ -1,22 +1,48 @@
 /* Wasmbed firmware: console on one UART, the gateway link (TLS) on the other. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "board.h"
 #include "hal.h"
+#include "provision.h"
+#include "session.h"
+#include "tls_link.h"
 
 #ifndef FIRMWARE_VERSION
 #define FIRMWARE_VERSION "0.1.0"
 #endif
 
+void clock_set_unix(int64_t unix_s);
+
+static void idle_ms(uint32_t ms) {
+    uint32_t start = hal_millis();
+    while (hal_millis() - start < ms) __asm__ volatile("wfi");
+}
+
 int main(void) {
     hal_init();
     printf("wasmbed: boot firmware=%s board=%s\r\n", FIRMWARE_VERSION, BOARD_NAME);
-    uint32_t next = 1000;
+    static provision_t prov;
+    if (!provision_load(BOARD_PROVISION_ADDR, &prov)) {
+        printf("wasmbed: no provisioning blob at 0x%08lx; idle\r\n",
+               (unsigned long)BOARD_PROVISION_ADDR);
+        for (;;) idle_ms(1000);
+    }
+    printf("wasmbed: provisioned name=%.*s gateway=%.*s\r\n", (int)prov.name.len,
+           (const char *)prov.name.ptr, (int)prov.gateway.len, (const char *)prov.gateway.ptr);
+    clock_set_unix((int64_t)prov.time_unix); /* certificate dates need a clock */
+    tls_global_init(&prov);
+    uint32_t backoff = 500;
     for (;;) {
-        if (hal_millis() >= next) {
-            printf("wasmbed: uptime_ms=%lu\r\n", (unsigned long)hal_millis());
-            next += 1000;
+        session_result_t r = session_run(&prov);
+        if (r == SESSION_ENROLLED) {
+            backoff = 500;
+            continue; /* reconnect at once with the operational certificate */
         }
-        __asm__ volatile("wfi");
+        if (r == SESSION_ENDED) backoff = 500;
+        uint32_t wait = backoff / 2 + (uint32_t)(rand() % (int)(backoff / 2 + 1));
+        printf("wasmbed: reconnecting in %lu ms\r\n", (unsigned long)wait);
+        idle_ms(wait);
+        backoff = backoff < 8000 ? backoff * 2 : 8000;
     }
 }

@@ -120,6 +120,25 @@ def gateway(
 
 
 @app.command()
+def bridge(
+    link: Annotated[list[str], typer.Option(
+        help="NAME=BOARD_HOST:PORT->GATEWAY_HOST:PORT (repeatable)")],
+    ready_file: Path | None = None,
+    verbose: bool = False,
+) -> None:
+    """Relay boards' link UART sockets to gateways, bytes unchanged (TLS passthrough)."""
+    from wasmbed.bridge.main import parse_link, run_bridge
+
+    _logging(verbose)
+    try:
+        links = [parse_link(item) for item in link]
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    asyncio.run(run_bridge(links, ready_file))
+
+
+@app.command()
 def up(
     data_dir: Path = HOME,
     api_port: int = 8080,

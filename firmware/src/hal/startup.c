@@ -17,7 +17,8 @@ void reset_handler(void) {
 }
 
 static void fault_handler(void) {
-    hal_console_write("wasmbed: fault: hard fault, resetting\r\n", 39);
+    static const char text[] = "wasmbed: fault: CPU fault, resetting\r\n";
+    hal_console_write(text, sizeof text - 1);
     hal_reset();
 }
 
@@ -27,7 +28,7 @@ static void default_handler(void) { for (;;) {} }
 uint32_t hal_millis(void) { return ticks_ms; }
 
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
-    (void (*)(void))(&_stack_top), reset_handler, default_handler, fault_handler,
+    (void (*)(void))(&_stack_top), reset_handler, fault_handler, fault_handler,
     fault_handler, fault_handler, fault_handler, 0, 0, 0, 0, default_handler, default_handler, 0,
     default_handler, systick_handler,
 };

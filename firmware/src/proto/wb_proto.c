@@ -89,8 +89,9 @@ static int decode_field(const wb_field_desc_t *d, const uint8_t *at, const uint8
             if (wb_r_head(&r, &item) != 0) return WB_E_MALFORMED;
             if (d->kind == WB_K_LIST_UINT) {
                 if (!is_int(&item)) return WB_E_WRONG_TYPE;
+                if (item.value > UINT32_MAX) return WB_E_RANGE;
                 if (i < WB_MAX_LIST) {
-                    v->items[i] = item.value;
+                    v->items[i] = (uint32_t)item.value;
                     if (item.major == CBOR_NEGINT) v->neg_items |= (uint16_t)(1u << i);
                 }
             } else {

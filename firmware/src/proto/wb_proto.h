@@ -44,8 +44,10 @@ typedef struct {
     wb_span_t s;                   /* text, bytes */
     uint8_t n;                     /* list length */
     uint16_t neg_items;            /* list of ints: bit i set = item i negative */
-    uint64_t items[WB_MAX_LIST];   /* list of ints */
-    wb_span_t texts[WB_MAX_LIST];  /* list of texts */
+    union {
+        uint32_t items[WB_MAX_LIST];   /* list of ints (protocol versions) */
+        wb_span_t texts[WB_MAX_LIST];  /* list of texts */
+    };
 } wb_value_t;
 
 typedef struct {

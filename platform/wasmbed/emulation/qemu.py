@@ -43,7 +43,8 @@ class QemuBoard:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def start(self, timeout: float = 15.0) -> QemuBoard:
+    def start(self, timeout: float = 15.0, *, run: bool = True) -> QemuBoard:
+        """Boot; with run=False the CPU stays halted until resume() (attach links first)."""
         self.qmp_path.unlink(missing_ok=True)
         self.process.start()
         wait_for(self._qmp_ready, timeout, f"QEMU's QMP socket for {self.spec.name}")
@@ -53,7 +54,8 @@ class QemuBoard:
         ports = self._ports()
         self.link_address = ("127.0.0.1", ports["link"])
         self.console = Console(("127.0.0.1", ports["console"]), self.workdir / "console.log")
-        self.resume()
+        if run:
+            self.resume()
         return self
 
     def _qmp_ready(self) -> Any:

@@ -73,6 +73,7 @@ def server_context(
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.num_tickets = 0  # devices never resume sessions: tickets are bytes on a slow UART
     ctx.load_cert_chain(str(identity_files[0]), str(identity_files[1]))
     ctx.load_verify_locations(cadata=trust_pem.decode())
     if crls_pem:

@@ -1,0 +1,244 @@
+#include "session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hal.h"
+#include "store.h"
+#include "tls_link.h"
+#include "wb_proto.h"
+#include "wb_schema.h"
+
+#define RX_CAP 4096
+#define TX_CAP 2048
+#define HANDSHAKE_TIMEOUT_MS 20000
+#define REPLY_TIMEOUT_MS 15000
+
+void clock_set_unix(int64_t unix_s);
+size_t heap_free(void);
+
+static uint8_t rx[RX_CAP];
+static size_t rx_len;
+static uint8_t tx[TX_CAP];
+static uint32_t next_id = 1;
+static char device_id[65];
+
+static wb_msg_t msg; /* one message at a time: single-threaded, kept off the stack */
+
+static int send_msg(wb_msg_t *m) {
+    int n = wb_encode(m, tx + WB_HEADER_SIZE, sizeof tx - WB_HEADER_SIZE);
+    if (n < 0) {
+        printf("wasmbed: encode error %s\r\n", wb_err_name(n));
+        return n;
+    }
+    wb_frame_header(tx, (uint32_t)n);
+    int err = tls_write_all(tx, (size_t)n + WB_HEADER_SIZE);
+    if (err) printf("wasmbed: tls write failed (wolfSSL error %d)\r\n", -err);
+    return err;
+}
+
+/* Drop the frame at the head of rx (after it was handled). */
+static void consume_frame(void) {
+    uint32_t len = wb_frame_length(rx) + WB_HEADER_SIZE;
+    memmove(rx, rx + len, rx_len - len);
+    rx_len -= len;
+}
+
+/* 1: a frame decoded into *m (call consume_frame after use); 0: none within timeout;
+ * <0: the link failed or the frame was malformed. */
+static int recv_msg(wb_msg_t *m, uint32_t timeout_ms) {
+    uint32_t start = hal_millis();
+    for (;;) {
+        if (rx_len >= WB_HEADER_SIZE) {
+            uint32_t len = wb_frame_length(rx);
+            if (len == 0 || len > RX_CAP - WB_HEADER_SIZE) {
+                printf("wasmbed: frame of %lu bytes refused\r\n", (unsigned long)len);
+                return WB_E_TOO_LARGE;
+            }
+            if (rx_len >= len + WB_HEADER_SIZE) {
+                int err = wb_decode(rx + WB_HEADER_SIZE, len, m);
+                if (err) {
+                    printf("wasmbed: bad frame: %s\r\n", wb_err_name(err));
+                    return err;
+                }
+                return 1;
+            }
+        }
+        int n = tls_read(rx + rx_len, RX_CAP - rx_len);
+        if (n < 0) return n;
+        rx_len += (size_t)n;
+        if (n == 0) {
+            if (hal_millis() - start >= timeout_ms) return 0;
+        }
+    }
+}
+
+static void span_to_str(wb_span_t s, char *out, size_t cap) {
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    memcpy(out, s.ptr, n);
+    out[n] = 0;
+}
+
+static session_result_t enroll(const provision_t *prov) {
+    wb_msg_t *const mp = &msg;
+#define m (*mp)
+    wb_msg_init(&m, WB_MSG_ENROLL_REQUEST, next_id++);
+    wb_set_span(&m, WB_ENROLL_REQUEST_PUBLIC_KEY, prov->spki.ptr, prov->spki.len);
+    wb_set_str(&m, WB_ENROLL_REQUEST_BOARD, "stm32f4_discovery");
+    wb_set_str(&m, WB_ENROLL_REQUEST_FIRMWARE_VERSION, FIRMWARE_VERSION);
+    wb_set_uint(&m, WB_ENROLL_REQUEST_WASM_RAM, prov->wasm_ram);
+    wb_set_uint(&m, WB_ENROLL_REQUEST_MAX_MODULE_SIZE, prov->max_module_size);
+    if (send_msg(&m) < 0) return SESSION_FAILED;
+    int got = recv_msg(&m, REPLY_TIMEOUT_MS);
+    if (got <= 0 || m.type != WB_MSG_ENROLL_RESPONSE) {
+        printf("wasmbed: no enrollment answer\r\n");
+        return SESSION_FAILED;
+    }
+    if (!m.f[WB_ENROLL_RESPONSE_ACCEPTED].u) {
+        char reason[160] = "";
+        if (m.f[WB_ENROLL_RESPONSE_REASON].present)
+            span_to_str(m.f[WB_ENROLL_RESPONSE_REASON].s, reason, sizeof reason);
+        printf("wasmbed: enrollment rejected: %s\r\n", reason);
+        consume_frame();
+        return SESSION_FAILED;
+    }
+    wb_span_t cert = m.f[WB_ENROLL_RESPONSE_CERTIFICATE].s;
+    wb_span_t id = m.f[WB_ENROLL_RESPONSE_DEVICE_ID].s;
+    store_put_cert(cert.ptr, cert.len, id.ptr, id.len);
+    span_to_str(id, device_id, sizeof device_id);
+    printf("wasmbed: enrolled id=%s cert=%lu bytes\r\n", device_id, (unsigned long)cert.len);
+    consume_frame();
+    return SESSION_ENROLLED;
+#undef m
+}
+
+static int heartbeat(void) {
+    wb_msg_t *const mp = &msg;
+#define m (*mp)
+    wb_msg_init(&m, WB_MSG_HEARTBEAT, next_id++);
+    wb_set_uint(&m, WB_HEARTBEAT_UPTIME_MS, hal_millis());
+    wb_set_uint(&m, WB_HEARTBEAT_FREE_MEMORY, heap_free());
+    m.f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};
+    return send_msg(&m);
+#undef m
+}
+
+static int reply_error(uint32_t msg_id, uint32_t code, const char *text) {
+    static wb_msg_t reply; /* `msg` still holds the request being answered */
+    wb_msg_init(&reply, WB_MSG_ERROR, msg_id);
+    wb_set_uint(&reply, WB_ERROR_CODE, code);
+    wb_set_str(&reply, WB_ERROR_MESSAGE, text);
+    return send_msg(&reply);
+}
+
+static session_result_t operate(uint32_t interval_s) {
+    printf("wasmbed: connected id=%s interval=%lus\r\n", device_id, (unsigned long)interval_s);
+    uint32_t interval_ms = interval_s * 1000u;
+    uint32_t last_ack = hal_millis();
+    uint32_t next_beat = hal_millis();
+    for (;;) {
+        uint32_t now = hal_millis();
+        if ((int32_t)(now - next_beat) >= 0) {
+            if (heartbeat() < 0) return SESSION_FAILED;
+            next_beat = now + interval_ms;
+        }
+        if (now - last_ack > 3u * interval_ms + 2000u) {
+            printf("wasmbed: disconnected: no heartbeat ack\r\n");
+            return SESSION_FAILED;
+        }
+        wb_msg_t *const mp = &msg;
+#define m (*mp)
+        int got = recv_msg(&m, 20);
+        if (got < 0) {
+            printf("wasmbed: disconnected: link error %d\r\n", got);
+            return SESSION_FAILED;
+        }
+        if (got == 0) continue;
+        switch (m.type) {
+        case WB_MSG_HEARTBEAT_ACK:
+            last_ack = hal_millis();
+            clock_set_unix((int64_t)m.f[WB_HEARTBEAT_ACK_TIME_UNIX].u);
+            interval_ms = (uint32_t)m.f[WB_HEARTBEAT_ACK_INTERVAL_S].u * 1000u;
+            break;
+        case WB_MSG_ERROR:
+            printf("wasmbed: gateway error %lu\r\n", (unsigned long)m.f[WB_ERROR_CODE].u);
+            break;
+        default:
+            reply_error(m.msg_id, WB_ERROR_CODE_BAD_FRAME, "not supported by this firmware yet");
+        }
+        consume_frame();
+#undef m
+    }
+}
+
+/* A UART has no connection boundary: bytes of the previous session (the gateway's
+ * close_notify, say) may still arrive. Discard until the link is quiet for `quiet_ms`. */
+static void drain_link(uint32_t quiet_ms) {
+    uint8_t junk[64];
+    uint32_t last = hal_millis();
+    size_t dropped = 0;
+    while (hal_millis() - last < quiet_ms) {
+        size_t n = hal_link_read(junk, sizeof junk);
+        if (n) {
+            dropped += n;
+            last = hal_millis();
+        }
+    }
+    if (dropped) printf("wasmbed: dropped %lu stale link bytes\r\n", (unsigned long)dropped);
+}
+
+session_result_t session_run(const provision_t *prov) {
+    const uint8_t *cert;
+    size_t cert_len;
+    bool operational = store_get_cert(&cert, &cert_len, device_id, sizeof device_id);
+    if (!operational) {
+        cert = prov->cert.ptr;
+        cert_len = prov->cert.len;
+    }
+    rx_len = 0;
+    drain_link(200);
+    printf("wasmbed: tls connecting identity=%s\r\n", operational ? "operational" : "bootstrap");
+    int err = tls_open(prov, cert, cert_len);
+    if (err) {
+        printf("wasmbed: tls setup failed (%d)\r\n", err);
+        return SESSION_FAILED;
+    }
+    uint32_t start = hal_millis();
+    while ((err = tls_connect_step()) == 0) {
+        if (hal_millis() - start > HANDSHAKE_TIMEOUT_MS) {
+            printf("wasmbed: tls handshake timed out\r\n");
+            tls_close();
+            return SESSION_FAILED;
+        }
+    }
+    if (err < 0) {
+        printf("wasmbed: tls handshake failed (wolfSSL error %d)\r\n", -err);
+        tls_close();
+        return SESSION_FAILED;
+    }
+    printf("wasmbed: tls connected %s in %lu ms\r\n", tls_cipher(),
+           (unsigned long)(hal_millis() - start));
+    session_result_t result = SESSION_FAILED;
+    wb_msg_t *const mp = &msg;
+#define m (*mp)
+    wb_msg_init(&m, WB_MSG_HELLO, next_id++);
+    m.f[WB_HELLO_VERSIONS] = (wb_value_t){.present = true, .n = 1, .items = {WB_PROTOCOL_VERSION}};
+    wb_set_str(&m, WB_HELLO_FIRMWARE, FIRMWARE_VERSION);
+    wb_set_str(&m, WB_HELLO_BOARD, "stm32f4_discovery");
+    if (send_msg(&m) == 0) {
+        int got = recv_msg(&m, REPLY_TIMEOUT_MS);
+        if (got == 1 && m.type == WB_MSG_HELLO_ACK) {
+            clock_set_unix((int64_t)m.f[WB_HELLO_ACK_TIME_UNIX].u);
+            uint32_t interval = (uint32_t)m.f[WB_HELLO_ACK_HEARTBEAT_INTERVAL_S].u;
+            consume_frame();
+            result = operational ? operate(interval) : enroll(prov);
+        } else if (got < 0) {
+            printf("wasmbed: refused: tls error %d (certificate not accepted?)\r\n", -got);
+        } else {
+            printf("wasmbed: no HelloAck\r\n");
+        }
+    }
+#undef m
+    tls_close();
+    return result;
+}

@@ -1,0 +1,51 @@
+#include "store.h"
+
+#include <string.h>
+
+#define STORE_MAGIC 0x57425331u /* "WBS1" */
+
+typedef struct {
+    uint32_t magic, len, id_len, crc;
+    uint8_t id[64];
+    uint8_t der[1536];
+} store_t;
+
+__attribute__((section(".noinit"))) static store_t store;
+
+static uint32_t crc32(const uint8_t *p, size_t n, uint32_t crc) {
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1u));
+    }
+    return ~crc;
+}
+
+static uint32_t store_crc(void) {
+    return crc32(store.der, store.len, crc32(store.id, store.id_len, store.len));
+}
+
+bool store_get_cert(const uint8_t **der, size_t *len, char *id, size_t id_cap) {
+    if (store.magic != STORE_MAGIC || store.len > sizeof store.der ||
+        store.id_len >= sizeof store.id || store.crc != store_crc())
+        return false;
+    *der = store.der;
+    *len = store.len;
+    size_t n = store.id_len < id_cap - 1 ? store.id_len : id_cap - 1;
+    memcpy(id, store.id, n);
+    id[n] = 0;
+    return true;
+}
+
+void store_put_cert(const uint8_t *der, size_t len, const uint8_t *id, size_t id_len) {
+    if (len > sizeof store.der || id_len >= sizeof store.id) return;
+    store.magic = 0; /* a reset mid-write leaves an invalid record, never half a cert */
+    memcpy(store.der, der, len);
+    memcpy(store.id, id, id_len);
+    store.len = (uint32_t)len;
+    store.id_len = (uint32_t)id_len;
+    store.crc = store_crc();
+    store.magic = STORE_MAGIC;
+}
+
+void store_clear(void) { store.magic = 0; }
