@@ -7,6 +7,7 @@ import pytest
 
 from scenarios.steps import device_phase
 from wasmbed.emulation.provisioning import write_blob
+from wasmbed.pki import CertificateAuthority
 
 pytestmark = [allure.feature("Firmware"), pytest.mark.board("stm32f4_discovery")]
 
@@ -25,6 +26,18 @@ def provisioned(platform, gateway, evidence):
     return make
 
 
+@pytest.fixture
+def connected_board(api, board, bridge, gateway, provisioned, wait_for):
+    """An enrolled, Connected board: (name, board)."""
+    name, blob = provisioned()
+    b = board(blob=blob, paused=True)
+    bridge(b, gateway)
+    b.resume()
+    b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 90)
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")
+    return name, b
+
+
 @allure.story("Enrollment over the bridge with mutual TLS 1.3; heartbeats make it Connected")
 def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned, wait_for):
     name, blob = provisioned()
@@ -40,3 +53,30 @@ def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned,
     dev = wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")
     assert dev["status"]["firmwareVersion"]
     assert dev["status"]["capabilities"]["maxModuleSize"] == 32 * 1024
+
+
+@allure.story("After a reset the device reconnects with its stored certificate")
+def test_reset_reconnects_without_reenrolling(api, connected_board, wait_for):
+    name, b = connected_board
+    serial = api.device(name)["status"]["certificate"]["serial"]
+    with allure.step("warm reset of the board"):
+        before = len(b.console.lines)
+        b.reset()
+    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line("wasmbed: tls connecting identity=operational", 10)
+    b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
+    assert not any("enrolled id=" in line for line in b.console.lines[before:])
+    assert api.device(name)["status"]["certificate"]["serial"] == serial
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
+
+
+@allure.story("A device whose bootstrap cert comes from a foreign CA is refused")
+def test_wrong_ca_firmware_is_refused(api, board, bridge, gateway, provisioned, tmp_path):
+    rogue = CertificateAuthority.create(tmp_path / "rogue", "Rogue Factory CA")
+    name, blob = provisioned("fw-rogue", factory=rogue)
+    b = board(blob=blob, paused=True)
+    bridge(b, gateway)
+    b.resume()
+    b.console.wait_for_line(r"wasmbed: (refused|tls handshake failed)", 60)
+    assert api.device(name)["status"]["phase"] == "Pending"
+    assert not any("enrolled" in line for line in b.console.lines)

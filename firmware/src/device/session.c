@@ -80,47 +80,43 @@ static void span_to_str(wb_span_t s, char *out, size_t cap) {
 }
 
 static session_result_t enroll(const provision_t *prov) {
-    wb_msg_t *const mp = &msg;
-#define m (*mp)
-    wb_msg_init(&m, WB_MSG_ENROLL_REQUEST, next_id++);
-    wb_set_span(&m, WB_ENROLL_REQUEST_PUBLIC_KEY, prov->spki.ptr, prov->spki.len);
-    wb_set_str(&m, WB_ENROLL_REQUEST_BOARD, "stm32f4_discovery");
-    wb_set_str(&m, WB_ENROLL_REQUEST_FIRMWARE_VERSION, FIRMWARE_VERSION);
-    wb_set_uint(&m, WB_ENROLL_REQUEST_WASM_RAM, prov->wasm_ram);
-    wb_set_uint(&m, WB_ENROLL_REQUEST_MAX_MODULE_SIZE, prov->max_module_size);
-    if (send_msg(&m) < 0) return SESSION_FAILED;
-    int got = recv_msg(&m, REPLY_TIMEOUT_MS);
-    if (got <= 0 || m.type != WB_MSG_ENROLL_RESPONSE) {
+    wb_msg_t *const m = &msg;
+    wb_msg_init(m, WB_MSG_ENROLL_REQUEST, next_id++);
+    wb_set_span(m, WB_ENROLL_REQUEST_PUBLIC_KEY, prov->spki.ptr, prov->spki.len);
+    wb_set_str(m, WB_ENROLL_REQUEST_BOARD, "stm32f4_discovery");
+    wb_set_str(m, WB_ENROLL_REQUEST_FIRMWARE_VERSION, FIRMWARE_VERSION);
+    wb_set_uint(m, WB_ENROLL_REQUEST_WASM_RAM, prov->wasm_ram);
+    wb_set_uint(m, WB_ENROLL_REQUEST_MAX_MODULE_SIZE, prov->max_module_size);
+    if (send_msg(m) < 0) return SESSION_FAILED;
+    int got = recv_msg(m, REPLY_TIMEOUT_MS);
+    if (got <= 0 || m->type != WB_MSG_ENROLL_RESPONSE) {
         printf("wasmbed: no enrollment answer\r\n");
         return SESSION_FAILED;
     }
-    if (!m.f[WB_ENROLL_RESPONSE_ACCEPTED].u) {
+    if (!m->f[WB_ENROLL_RESPONSE_ACCEPTED].u) {
         char reason[160] = "";
-        if (m.f[WB_ENROLL_RESPONSE_REASON].present)
-            span_to_str(m.f[WB_ENROLL_RESPONSE_REASON].s, reason, sizeof reason);
+        if (m->f[WB_ENROLL_RESPONSE_REASON].present)
+            span_to_str(m->f[WB_ENROLL_RESPONSE_REASON].s, reason, sizeof reason);
         printf("wasmbed: enrollment rejected: %s\r\n", reason);
         consume_frame();
         return SESSION_FAILED;
     }
-    wb_span_t cert = m.f[WB_ENROLL_RESPONSE_CERTIFICATE].s;
-    wb_span_t id = m.f[WB_ENROLL_RESPONSE_DEVICE_ID].s;
+    wb_span_t cert = m->f[WB_ENROLL_RESPONSE_CERTIFICATE].s;
+    wb_span_t id = m->f[WB_ENROLL_RESPONSE_DEVICE_ID].s;
     store_put_cert(cert.ptr, cert.len, id.ptr, id.len);
     span_to_str(id, device_id, sizeof device_id);
     printf("wasmbed: enrolled id=%s cert=%lu bytes\r\n", device_id, (unsigned long)cert.len);
     consume_frame();
     return SESSION_ENROLLED;
-#undef m
 }
 
 static int heartbeat(void) {
-    wb_msg_t *const mp = &msg;
-#define m (*mp)
-    wb_msg_init(&m, WB_MSG_HEARTBEAT, next_id++);
-    wb_set_uint(&m, WB_HEARTBEAT_UPTIME_MS, hal_millis());
-    wb_set_uint(&m, WB_HEARTBEAT_FREE_MEMORY, heap_free());
-    m.f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};
-    return send_msg(&m);
-#undef m
+    wb_msg_t *const m = &msg;
+    wb_msg_init(m, WB_MSG_HEARTBEAT, next_id++);
+    wb_set_uint(m, WB_HEARTBEAT_UPTIME_MS, hal_millis());
+    wb_set_uint(m, WB_HEARTBEAT_FREE_MEMORY, heap_free());
+    m->f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};
+    return send_msg(m);
 }
 
 static int reply_error(uint32_t msg_id, uint32_t code, const char *text) {
@@ -146,28 +142,26 @@ static session_result_t operate(uint32_t interval_s) {
             printf("wasmbed: disconnected: no heartbeat ack\r\n");
             return SESSION_FAILED;
         }
-        wb_msg_t *const mp = &msg;
-#define m (*mp)
-        int got = recv_msg(&m, 20);
+        wb_msg_t *const m = &msg;
+        int got = recv_msg(m, 20);
         if (got < 0) {
             printf("wasmbed: disconnected: link error %d\r\n", got);
             return SESSION_FAILED;
         }
         if (got == 0) continue;
-        switch (m.type) {
+        switch (m->type) {
         case WB_MSG_HEARTBEAT_ACK:
             last_ack = hal_millis();
-            clock_set_unix((int64_t)m.f[WB_HEARTBEAT_ACK_TIME_UNIX].u);
-            interval_ms = (uint32_t)m.f[WB_HEARTBEAT_ACK_INTERVAL_S].u * 1000u;
+            clock_set_unix((int64_t)m->f[WB_HEARTBEAT_ACK_TIME_UNIX].u);
+            interval_ms = (uint32_t)m->f[WB_HEARTBEAT_ACK_INTERVAL_S].u * 1000u;
             break;
         case WB_MSG_ERROR:
-            printf("wasmbed: gateway error %lu\r\n", (unsigned long)m.f[WB_ERROR_CODE].u);
+            printf("wasmbed: gateway error %lu\r\n", (unsigned long)m->f[WB_ERROR_CODE].u);
             break;
         default:
-            reply_error(m.msg_id, WB_ERROR_CODE_BAD_FRAME, "not supported by this firmware yet");
+            reply_error(m->msg_id, WB_ERROR_CODE_BAD_FRAME, "not supported by this firmware yet");
         }
         consume_frame();
-#undef m
     }
 }
 
@@ -219,17 +213,16 @@ session_result_t session_run(const provision_t *prov) {
     printf("wasmbed: tls connected %s in %lu ms\r\n", tls_cipher(),
            (unsigned long)(hal_millis() - start));
     session_result_t result = SESSION_FAILED;
-    wb_msg_t *const mp = &msg;
-#define m (*mp)
-    wb_msg_init(&m, WB_MSG_HELLO, next_id++);
-    m.f[WB_HELLO_VERSIONS] = (wb_value_t){.present = true, .n = 1, .items = {WB_PROTOCOL_VERSION}};
-    wb_set_str(&m, WB_HELLO_FIRMWARE, FIRMWARE_VERSION);
-    wb_set_str(&m, WB_HELLO_BOARD, "stm32f4_discovery");
-    if (send_msg(&m) == 0) {
-        int got = recv_msg(&m, REPLY_TIMEOUT_MS);
-        if (got == 1 && m.type == WB_MSG_HELLO_ACK) {
-            clock_set_unix((int64_t)m.f[WB_HELLO_ACK_TIME_UNIX].u);
-            uint32_t interval = (uint32_t)m.f[WB_HELLO_ACK_HEARTBEAT_INTERVAL_S].u;
+    wb_msg_t *const m = &msg;
+    wb_msg_init(m, WB_MSG_HELLO, next_id++);
+    m->f[WB_HELLO_VERSIONS] = (wb_value_t){.present = true, .n = 1, .items = {WB_PROTOCOL_VERSION}};
+    wb_set_str(m, WB_HELLO_FIRMWARE, FIRMWARE_VERSION);
+    wb_set_str(m, WB_HELLO_BOARD, "stm32f4_discovery");
+    if (send_msg(m) == 0) {
+        int got = recv_msg(m, REPLY_TIMEOUT_MS);
+        if (got == 1 && m->type == WB_MSG_HELLO_ACK) {
+            clock_set_unix((int64_t)m->f[WB_HELLO_ACK_TIME_UNIX].u);
+            uint32_t interval = (uint32_t)m->f[WB_HELLO_ACK_HEARTBEAT_INTERVAL_S].u;
             consume_frame();
             result = operational ? operate(interval) : enroll(prov);
         } else if (got < 0) {
@@ -238,7 +231,6 @@ session_result_t session_run(const provision_t *prov) {
             printf("wasmbed: no HelloAck\r\n");
         }
     }
-#undef m
     tls_close();
     return result;
 }

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,9 @@ class QemuBoard:
         self.elf = elf
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        self.qmp_path = workdir / "qmp.sock"
+        # a unix socket path must stay under 108 bytes: a short private dir, not workdir
+        self._sockdir = Path(tempfile.mkdtemp(prefix="wbq-"))
+        self.qmp_path = self._sockdir / "qmp"
         argv = [spec.qemu_binary(), "-M", spec.qemu_machine or "", "-kernel", str(elf),
                 "-display", "none", "-monitor", "none", "-S",
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
@@ -106,3 +110,4 @@ class QemuBoard:
                 self.qmp.cmd("quit")
         self._detach()
         self.process.stop()
+        shutil.rmtree(self._sockdir, ignore_errors=True)
