@@ -31,6 +31,17 @@ def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
     return spec.firmware_elf(build_dir)
 
 
+def build_apps(build_dir: Path) -> dict[str, bytes]:
+    """The C example apps (firmware/apps) as wasm, built with clang for wasm32."""
+    if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
+        pytest.skip("clang and wasm-ld are missing: apt-get install -y clang lld")
+    result = subprocess.run(["make", "-s", "apps", f"BUILD={build_dir}"], cwd=FIRMWARE_DIR,
+                            capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"building the example apps failed:\n{result.stderr}")
+    return {p.stem: p.read_bytes() for p in (build_dir / "apps").glob("*.wasm")}
+
+
 def start_board(name: str, emulator: str, elf: Path, workdir: Path,
                 blob: Path | None = None, run: bool = True) -> QemuBoard:
     spec = board_spec(name)

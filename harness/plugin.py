@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from harness.boards import build_firmware, start_board
+from harness.boards import build_apps, build_firmware, start_board
 from harness.evidence import Evidence
 from harness.stack import Cluster, Fleet, GatewayHandle, Platform
 from wasmbed import __version__
@@ -272,6 +272,12 @@ def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
         return built[name]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def firmware_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The C example apps (hello, counter, trap, spin) compiled to wasm: name -> bytes."""
+    return build_apps(tmp_path_factory.mktemp("apps"))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch the firmware's third-party C sources into firmware/third_party/ (git-ignored),
 # each pinned by sha256. Idempotent: a verified download is not fetched again.
-#   wasm3   from PyPI's pywasm3 sdist (it carries wasm3's C sources)
+#   wasm3   from PyPI's pywasm3 sdist (it carries wasm3's C sources), plus our patches/
 #   wolfSSL from Debian's source package (with Debian's patches applied by dpkg-source)
 set -euo pipefail
 fw=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,8 +33,11 @@ if [ ! -d "$tp/wasm3" ]; then
   verify "$dl/$WASM3_SDIST" "$WASM3_SHA256"
   rm -rf "$tp/wasm3.tmp" && mkdir -p "$tp/wasm3.tmp"
   tar -xzf "$dl/$WASM3_SDIST" -C "$tp/wasm3.tmp" pywasm3-0.5.0/wasm3
+  for p in "$fw"/patches/wasm3-*.patch; do  # our patches, applied on top
+    patch --quiet -p1 -d "$tp/wasm3.tmp/pywasm3-0.5.0/wasm3" < "$p"
+  done
   mv "$tp/wasm3.tmp/pywasm3-0.5.0/wasm3" "$tp/wasm3" && rm -rf "$tp/wasm3.tmp"
-  echo "fetch: wasm3 sources from $WASM3_SDIST"
+  echo "fetch: wasm3 sources from $WASM3_SDIST (with patches/wasm3-*.patch)"
 fi
 
 if [ ! -d "$tp/wolfssl" ]; then

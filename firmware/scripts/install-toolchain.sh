@@ -8,6 +8,8 @@ command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi libnewlib-ar
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v dpkg-source >/dev/null || need+=(dpkg-dev)
 command -v make >/dev/null || need+=(make)
+command -v clang >/dev/null || need+=(clang)
+command -v wasm-ld >/dev/null || need+=(lld)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "firmware toolchain missing; install: apt-get install -y --no-install-recommends ${need[*]}" >&2

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "hal.h"
 #include "store.h"
 #include "tls_link.h"
@@ -127,11 +128,131 @@ static int reply_error(uint32_t msg_id, uint32_t code, const char *text) {
     return send_msg(&reply);
 }
 
+/* --- the operational session ----------------------------------------------------------- */
+
+static const provision_t *session_prov;
+static uint32_t interval_ms, last_ack, next_beat, out_seq;
+static bool link_failed, run_pending;
+
+static int send_ack(uint32_t msg_id, wb_span_t module_id, int step, uint32_t offset,
+                    const app_error_t *err) {
+    static wb_msg_t ack;
+    wb_msg_init(&ack, WB_MSG_DEPLOY_ACK, msg_id);
+    wb_set_span(&ack, WB_DEPLOY_ACK_MODULE_ID, module_id.ptr, module_id.len);
+    wb_set_uint(&ack, WB_DEPLOY_ACK_STEP, (uint64_t)step);
+    wb_set_uint(&ack, WB_DEPLOY_ACK_OFFSET, offset);
+    wb_set_bool(&ack, WB_DEPLOY_ACK_OK, err->code == 0);
+    if (err->code) {
+        wb_set_uint(&ack, WB_DEPLOY_ACK_ERROR_CODE, (uint64_t)err->code);
+        wb_set_str(&ack, WB_DEPLOY_ACK_ERROR, err->text);
+    }
+    return send_msg(&ack);
+}
+
+static int send_status(const char *module_id, int state, const char *error) {
+    static wb_msg_t st;
+    wb_msg_init(&st, WB_MSG_APP_STATUS, next_id++);
+    wb_set_str(&st, WB_APP_STATUS_MODULE_ID, module_id);
+    wb_set_uint(&st, WB_APP_STATUS_STATE, (uint64_t)state);
+    if (error && error[0]) wb_set_str(&st, WB_APP_STATUS_ERROR, error);
+    return send_msg(&st);
+}
+
+void session_emit_output(const char *module_id, int kind, const char *text, size_t len,
+                         int64_t value) {
+    static wb_msg_t out;
+    wb_msg_init(&out, WB_MSG_APP_OUTPUT, next_id++);
+    wb_set_str(&out, WB_APP_OUTPUT_MODULE_ID, module_id);
+    wb_set_uint(&out, WB_APP_OUTPUT_SEQ, ++out_seq);
+    wb_set_uint(&out, WB_APP_OUTPUT_KIND, (uint64_t)kind);
+    if (text) wb_set_span(&out, WB_APP_OUTPUT_TEXT, text, len);
+    else wb_set_int(&out, WB_APP_OUTPUT_VALUE, value);
+    if (send_msg(&out) < 0) link_failed = true;
+}
+
+static void dispatch(wb_msg_t *m, bool busy) {
+    app_error_t err = {0, ""};
+    static const app_error_t busy_err = {WB_ERROR_CODE_RESOURCE_EXHAUSTED,
+                                         "a module is running; stop it first"};
+    switch (m->type) {
+    case WB_MSG_HEARTBEAT_ACK:
+        last_ack = hal_millis();
+        clock_set_unix((int64_t)m->f[WB_HEARTBEAT_ACK_TIME_UNIX].u);
+        interval_ms = (uint32_t)m->f[WB_HEARTBEAT_ACK_INTERVAL_S].u * 1000u;
+        break;
+    case WB_MSG_DEPLOY_BEGIN: {
+        wb_span_t id = m->f[WB_DEPLOY_BEGIN_MODULE_ID].s;
+        uint32_t off = busy ? 0 : app_begin(m, (uint32_t)session_prov->max_module_size,
+                                            (uint32_t)session_prov->wasm_ram, &err);
+        send_ack(m->msg_id, id, WB_DEPLOY_STEP_BEGIN, off, busy ? &busy_err : &err);
+        break;
+    }
+    case WB_MSG_DEPLOY_CHUNK: {
+        wb_span_t id = m->f[WB_DEPLOY_CHUNK_MODULE_ID].s;
+        uint32_t off = busy ? 0 : app_chunk(m, &err);
+        send_ack(m->msg_id, id, WB_DEPLOY_STEP_CHUNK, off, busy ? &busy_err : &err);
+        break;
+    }
+    case WB_MSG_DEPLOY_COMMIT: {
+        wb_span_t id = m->f[WB_DEPLOY_COMMIT_MODULE_ID].s;
+        if (!busy) app_commit(m, &err);
+        send_ack(m->msg_id, id, WB_DEPLOY_STEP_COMMIT, 0, busy ? &busy_err : &err);
+        if (!busy && !err.code && app_ready()) run_pending = true;
+        break;
+    }
+    case WB_MSG_STOP_APP: {
+        wb_span_t id = m->f[WB_STOP_APP_MODULE_ID].s;
+        if (busy && app_matches(id)) {
+            app_request_stop(); /* the runner reports Stopped when it unwinds */
+        } else {
+            char mid[65];
+            span_to_str(id, mid, sizeof mid);
+            send_status(mid, WB_APP_STATE_STOPPED, NULL);
+        }
+        break;
+    }
+    case WB_MSG_ERROR:
+        printf("wasmbed: gateway error %lu\r\n", (unsigned long)m->f[WB_ERROR_CODE].u);
+        break;
+    default:
+        reply_error(m->msg_id, WB_ERROR_CODE_BAD_FRAME, "not a gateway-to-device message");
+    }
+}
+
+int session_service(uint32_t ms) {
+    const bool busy = true; /* only called from inside a running module */
+    uint32_t start = hal_millis();
+    do {
+        uint32_t now = hal_millis();
+        if ((int32_t)(now - next_beat) >= 0) {
+            if (heartbeat() < 0) link_failed = true;
+            next_beat = now + interval_ms;
+        }
+        if (now - last_ack > 3u * interval_ms + 2000u) {
+            printf("wasmbed: disconnected: no heartbeat ack\r\n");
+            link_failed = true;
+        }
+        if (link_failed) return -1;
+        wb_msg_t *const m = &msg;
+        int got = recv_msg(m, 10);
+        if (got < 0) {
+            printf("wasmbed: disconnected: link error %d\r\n", got);
+            link_failed = true;
+            return -1;
+        }
+        if (got > 0) {
+            dispatch(m, busy);
+            consume_frame();
+        }
+    } while (hal_millis() - start < ms);
+    return 0;
+}
+
 static session_result_t operate(uint32_t interval_s) {
     printf("wasmbed: connected id=%s interval=%lus\r\n", device_id, (unsigned long)interval_s);
-    uint32_t interval_ms = interval_s * 1000u;
-    uint32_t last_ack = hal_millis();
-    uint32_t next_beat = hal_millis();
+    interval_ms = interval_s * 1000u;
+    last_ack = next_beat = hal_millis();
+    link_failed = run_pending = false;
     for (;;) {
         uint32_t now = hal_millis();
         if ((int32_t)(now - next_beat) >= 0) {
@@ -148,20 +269,20 @@ static session_result_t operate(uint32_t interval_s) {
             printf("wasmbed: disconnected: link error %d\r\n", got);
             return SESSION_FAILED;
         }
-        if (got == 0) continue;
-        switch (m->type) {
-        case WB_MSG_HEARTBEAT_ACK:
-            last_ack = hal_millis();
-            clock_set_unix((int64_t)m->f[WB_HEARTBEAT_ACK_TIME_UNIX].u);
-            interval_ms = (uint32_t)m->f[WB_HEARTBEAT_ACK_INTERVAL_S].u * 1000u;
-            break;
-        case WB_MSG_ERROR:
-            printf("wasmbed: gateway error %lu\r\n", (unsigned long)m->f[WB_ERROR_CODE].u);
-            break;
-        default:
-            reply_error(m->msg_id, WB_ERROR_CODE_BAD_FRAME, "not supported by this firmware yet");
+        if (got > 0) {
+            dispatch(m, false);
+            consume_frame();
         }
-        consume_frame();
+        if (run_pending) {
+            run_pending = false;
+            char mid[65];
+            snprintf(mid, sizeof mid, "%s", app_id());
+            printf("wasmbed: app %s running\r\n", mid);
+            if (send_status(mid, WB_APP_STATE_RUNNING, NULL) < 0) return SESSION_FAILED;
+            app_error_t err;
+            int state = app_run(&err);
+            if (send_status(mid, state, err.text) < 0 || link_failed) return SESSION_FAILED;
+        }
     }
 }
 
@@ -224,6 +345,7 @@ session_result_t session_run(const provision_t *prov) {
             clock_set_unix((int64_t)m->f[WB_HELLO_ACK_TIME_UNIX].u);
             uint32_t interval = (uint32_t)m->f[WB_HELLO_ACK_HEARTBEAT_INTERVAL_S].u;
             consume_frame();
+            session_prov = prov;
             result = operational ? operate(interval) : enroll(prov);
         } else if (got < 0) {
             printf("wasmbed: refused: tls error %d (certificate not accepted?)\r\n", -got);
