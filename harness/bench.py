@@ -185,6 +185,112 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
         console.print("[yellow]no heartbeat samples: hold longer than the interval[/]")
 
 
+SIXTEEN_KIB_APP = """(module
+  (import "env" "sleep_ms" (func $sleep_ms (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 1024) "{filler}")
+  (func (export "run") (loop $again (call $sleep_ms (i32.const 200)) (br $again))))"""
+
+
+@app.command()
+def firmware(
+    runs: int = typer.Option(3, help="boots to measure"),
+    board_name: str = typer.Option("stm32f4_discovery", "--board"),
+) -> None:
+    """Real firmware in QEMU: boot-to-banner, boot-to-Connected, deploy-to-Running of a
+    16 KiB module, flash/RAM use and heap left for wasm apps."""
+    import wasmtime
+
+    from harness.boards import build_firmware
+    from wasmbed.emulation import QemuBoard, board_spec
+    from wasmbed.emulation.provisioning import write_blob
+
+    spec = board_spec(board_name)
+    filler = "".join(f"\\{b:02x}" for b in bytes(range(256))) * 62
+    module = bytes(wasmtime.wat2wasm(SIXTEEN_KIB_APP.format(filler=filler)))
+    rows: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="wasmbed-fwbench-") as tmp:
+        root = Path(tmp)
+        elf = build_firmware(spec, root / "build")
+        size = json.loads(Path(f"{elf}.size.json").read_text())
+        for i in range(runs):
+            group = ProcessGroup()
+            try:
+                rows.append(_firmware_run(root / f"run-{i}", group, spec, elf, module,
+                                          QemuBoard, write_blob))
+            finally:
+                group.reap()
+    table = Table("figure", *[f"run {i + 1}" for i in range(len(rows))], "median",
+                  title=f"firmware on {spec.name} (QEMU {spec.qemu_machine})")
+    for key, label, unit in (("banner", "boot to banner", "ms"),
+                             ("connected", "boot to Connected (enroll + reconnect)", "ms"),
+                             ("running", f"deploy to Running ({len(module)} B module)", "ms"),
+                             ("free_idle", "heap free, connected, no app", "B"),
+                             ("free_app", "heap free, 16 KiB app running", "B")):
+        vals = [r[key] for r in rows]
+        fmt = (lambda v: f"{v:.0f}")  # noqa: E731
+        table.add_row(f"{label} ({unit})", *map(fmt, vals), fmt(sorted(vals)[len(vals) // 2]))
+    console.print(table)
+    console.print(f"flash {size['flash']} B ({size['flash'] / 1024:.1f} KiB), static RAM "
+                  f"{size['ramStatic']} B, heap {size['heap']} B, stack {size['stack']} B")
+
+
+def _firmware_run(root: Path, group: ProcessGroup, spec, elf: Path, module: bytes,  # noqa: ANN001
+                  QemuBoard, write_blob) -> dict[str, float]:  # noqa: ANN001
+    ev = Evidence(root / "evidence")
+    ev.directory.mkdir(parents=True)
+    pki = PkiLayout(root / "pki").init()
+    cluster = Cluster.embedded(root, pki)
+    platform = Platform.start(cluster, group, ev)
+    gw = GatewayHandle.start(platform, group, ev, name="bench-gw", heartbeat_interval=2)
+    blob, key = write_blob(root / "dev.blob", "fw-bench", cluster.pki.factory,
+                           cluster.pki.platform, gw.name)
+    platform.api.create_device("fw-bench", key, board=spec.name, device_type="emulated")
+    board = QemuBoard(spec, elf, root / "board", loads=[(blob, spec.provision_addr)])
+    board.start(run=False)
+    try:
+        gh, gp = gw.tls_address
+        bh, bp = board.link_address
+        ready = root / "bridge.ready"
+        group.add(ManagedProcess("bridge", [sys.executable, "-m", "wasmbed.cli", "bridge",
+                                            "--link", f"b={bh}:{bp}->{gh}:{gp}",
+                                            "--ready-file", str(ready)],
+                                 ev.path("bridge"), ready)).start()
+        t0 = time.perf_counter()
+        board.resume()
+        board.console.wait_for_line("wasmbed: boot", 10)
+        banner = time.perf_counter() - t0
+        wait_for(lambda: platform.api.device("fw-bench")["status"].get("phase") == "Connected",
+                 120, "fw-bench Connected", interval=0.05)
+        connected = time.perf_counter() - t0
+        free_idle = _free_memory(platform)
+        t1 = time.perf_counter()
+        platform.api.create_application("sixteen", module, devices=["fw-bench"])
+
+        def running() -> object:
+            st = platform.api.application("sixteen")["status"].get("deviceStatuses", {})
+            phase = st.get("fw-bench", {}).get("phase")
+            return phase == "Running" or Seen(phase)
+
+        wait_for(running, 120, "the 16 KiB module Running", interval=0.05)
+        deployed = time.perf_counter() - t1
+        free_app = _free_memory(platform, below=free_idle - 65536)  # after linear memory
+        return {"banner": banner * 1000, "connected": connected * 1000,
+                "running": deployed * 1000, "free_idle": free_idle, "free_app": free_app}
+    finally:
+        board.stop()
+
+
+def _free_memory(platform: Platform, below: float | None = None) -> float:
+    """The device's free heap from its heartbeats (a newer beat when `below` is given)."""
+    def beat() -> object:
+        hb = platform.api.device("fw-bench")["status"].get("heartbeat") or {}
+        free = hb.get("freeMemory")
+        return free if free and (below is None or free < below) else Seen(hb)
+
+    return float(wait_for(beat, 30, "a heartbeat with free memory", interval=0.2))
+
+
 def pki_client(pki: PkiLayout, directory: Path) -> ssl.SSLContext:
     ident = pki.platform.issue_identity("probe")
     files = ident.save(directory, "id")
