@@ -32,6 +32,7 @@ int main(void) {
            (const char *)prov.name.ptr, (int)prov.gateway.len, (const char *)prov.gateway.ptr);
     clock_set_unix((int64_t)prov.time_unix); /* certificate dates need a clock */
     tls_global_init(&prov);
+    printf("wasmbed: rng seeded from the provisioning blob (this MCU model has no RNG)\r\n");
     uint32_t backoff = 500;
     for (;;) {
         session_result_t r = session_run(&prov);

@@ -12,4 +12,10 @@
 
 void board_init(void);
 
+#include <stdbool.h>
+#include <stddef.h>
+/* The persistent store sector: program + verify; false if the flash cannot be written. */
+bool board_flash_write_store(const void *data, size_t len);
+const void *board_flash_store(void);
+
 #endif

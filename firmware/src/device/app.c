@@ -112,10 +112,10 @@ uint32_t app_chunk(const wb_msg_t *m, app_error_t *err) {
     return app.have;
 }
 
-static const char *host_log(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem);
-static const char *host_report(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem);
-static const char *host_uptime(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem);
-static const char *host_sleep(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem);
+static m3ApiRawFunction(host_log);
+static m3ApiRawFunction(host_report);
+static m3ApiRawFunction(host_uptime);
+static m3ApiRawFunction(host_sleep);
 
 void app_commit(const wb_msg_t *m, app_error_t *err) {
     err->code = 0;
@@ -172,8 +172,8 @@ M3Result m3_Yield(void) { /* overrides wasm3's weak no-op: called on calls and l
     return app.stop ? STOPPED : m3Err_none;
 }
 
-static const char *host_log(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem) {
-    (void)ctx;
+static m3ApiRawFunction(host_log) {
+    (void)_ctx;
     m3ApiGetArgMem(const char *, text);
     m3ApiGetArg(int32_t, len);
     if (len < 0) len = 0;
@@ -182,21 +182,21 @@ static const char *host_log(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *
     m3ApiSuccess();
 }
 
-static const char *host_report(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem) {
-    (void)runtime; (void)ctx; (void)_mem;
+static m3ApiRawFunction(host_report) {
+    (void)runtime; (void)_ctx; (void)_mem;
     m3ApiGetArg(int64_t, value);
     session_emit_output(app.id, WB_OUTPUT_KIND_VALUE, NULL, 0, value);
     m3ApiSuccess();
 }
 
-static const char *host_uptime(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem) {
-    (void)runtime; (void)ctx; (void)_mem;
+static m3ApiRawFunction(host_uptime) {
+    (void)runtime; (void)_ctx; (void)_mem;
     m3ApiReturnType(int64_t);
     m3ApiReturn((int64_t)hal_millis());
 }
 
-static const char *host_sleep(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *_sp, void *_mem) {
-    (void)runtime; (void)ctx; (void)_mem;
+static m3ApiRawFunction(host_sleep) {
+    (void)runtime; (void)_ctx; (void)_mem;
     m3ApiGetArg(int32_t, ms);
     if (session_service(ms < 0 ? 0 : (uint32_t)(ms > 60000 ? 60000 : ms)) != 0) app.stop = true;
     if (app.stop) m3ApiTrap(STOPPED);

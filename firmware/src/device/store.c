@@ -1,6 +1,9 @@
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "board.h"
 
 #define STORE_MAGIC 0x57425331u /* "WBS1" */
 
@@ -21,14 +24,23 @@ static uint32_t crc32(const uint8_t *p, size_t n, uint32_t crc) {
     return ~crc;
 }
 
-static uint32_t store_crc(void) {
-    return crc32(store.der, store.len, crc32(store.id, store.id_len, store.len));
+static uint32_t record_crc(const store_t *r) {
+    return crc32(r->der, r->len, crc32(r->id, r->id_len, r->len));
+}
+
+static uint32_t store_crc(void) { return record_crc(&store); }
+
+static bool valid(const store_t *r) {
+    return r->magic == STORE_MAGIC && r->len <= sizeof r->der && r->id_len < sizeof r->id &&
+           r->crc == record_crc(r);
 }
 
 bool store_get_cert(const uint8_t **der, size_t *len, char *id, size_t id_cap) {
-    if (store.magic != STORE_MAGIC || store.len > sizeof store.der ||
-        store.id_len >= sizeof store.id || store.crc != store_crc())
-        return false;
+    if (!valid(&store)) {
+        const store_t *flash = board_flash_store();
+        if (!valid(flash)) return false;
+        memcpy(&store, flash, sizeof store); /* after a power cut: the flash copy */
+    }
     *der = store.der;
     *len = store.len;
     size_t n = store.id_len < id_cap - 1 ? store.id_len : id_cap - 1;
@@ -46,6 +58,10 @@ void store_put_cert(const uint8_t *der, size_t len, const uint8_t *id, size_t id
     store.id_len = (uint32_t)id_len;
     store.crc = store_crc();
     store.magic = STORE_MAGIC;
+    if (board_flash_write_store(&store, sizeof store))
+        printf("wasmbed: certificate stored in flash\r\n");
+    else
+        printf("wasmbed: flash store not writable here; certificate kept in retained RAM\r\n");
 }
 
 void store_clear(void) { store.magic = 0; }

@@ -1,7 +1,9 @@
-/* Where the operational certificate lives between sessions and resets. On silicon this is
- * a flash sector; QEMU's STM32 flash is not programmable, so the store is RAM that a warm
- * reset keeps (.noinit), checked by magic and CRC. A power cut loses it: the device then
- * enrolls again with its bootstrap identity and gets its certificate back. */
+/* Where the operational certificate lives between sessions, resets and power cuts: the
+ * board's store flash sector, and a copy in RAM that a warm reset keeps (.noinit). Both are
+ * checked by magic and CRC, the magic written last, so a power cut mid-write leaves an
+ * invalid record, never half a certificate: the device then enrolls again with its
+ * bootstrap identity (same key, so it gets its certificate back). QEMU's STM32 flash is not
+ * programmable: there the RAM copy is all there is, and the console says so. */
 #ifndef STORE_H
 #define STORE_H
 
