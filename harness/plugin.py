@@ -23,6 +23,7 @@ from harness.evidence import Evidence
 from harness.stack import Cluster, Fleet, GatewayHandle, Platform
 from wasmbed import __version__
 from wasmbed.client import ApiClient
+from wasmbed.device.fleet import profile_from
 from wasmbed.emulation import QemuBoard, board_spec
 from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
@@ -250,9 +251,14 @@ def gateway(gateways: list[GatewayHandle]) -> GatewayHandle:
 def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: ProcessGroup,
                     evidence: Evidence) -> Callable[..., Fleet]:
     """Factory: virtual_devices(n, gateway=None, labels=None, register=True, factory=None,
-    profile=None) -> Fleet. Registers and provisions n devices, runs them in one process."""
+    prefix=None, **profile) -> Fleet. Provisions and registers n devices and runs them in
+    one process; profile keywords are DeviceProfile fields (max_module_size=4096, ...)."""
+    fleet_args = {"labels", "register", "factory", "prefix", "profile"}
 
     def start(n: int, *, gateway: GatewayHandle | None = None, **kwargs: Any) -> Fleet:
+        profile_fields = {k: kwargs.pop(k) for k in list(kwargs) if k not in fleet_args}
+        if profile_fields:
+            kwargs["profile"] = profile_from(profile_fields)
         return Fleet.start(platform, gateway or default_gateway, processes, evidence, n,
                            **kwargs)
 

@@ -8,6 +8,8 @@ fw=$(cd "$(dirname "$0")/.." && pwd)
 tp="$fw/third_party"
 dl="$tp/downloads"
 mkdir -p "$dl"
+exec 9>"$tp/.fetch.lock"
+flock 9  # parallel builds (pytest -n) fetch once, the others wait for it
 
 WASM3_SDIST=pywasm3-0.5.0.tar.gz
 WASM3_SHA256=5a47c8a39f7f6ae71b3316b2e5d86c9d0db6e771a65f09a86e4d4aa3a19aefcc

@@ -8,7 +8,6 @@ the output and per-device status, and shuts down cleanly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wasmbed import examples
+from wasmbed.aio import cancel_and_wait
 from wasmbed.client import ApiClient
 from wasmbed.device import VirtualDevice
 from wasmbed.device.provision import provision
@@ -84,11 +84,7 @@ async def run_demo(n: int, example: str, timeout: float, console: Console) -> bo
             console.print(f"[red]✗ {exc}[/]")
             return False
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+            await cancel_and_wait(tasks)
             client.close()
             with console.status("shutting down…"):
                 await stack.stop()

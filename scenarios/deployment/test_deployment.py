@@ -15,7 +15,6 @@ import wasmtime
 from scenarios.steps import app_device_phase, app_phase, device_phase, devices_phase
 from wasmbed import examples
 from wasmbed.client import ApiError
-from wasmbed.device.client import DeviceProfile
 from wasmbed.protocol import DeployStep
 from wasmbed.waiting import Seen
 
@@ -125,7 +124,7 @@ def test_gateway_refuses_hash_mismatch(platform, gateway):
 
 @allure.story("A module larger than the device accepts is refused for that device")
 def test_oversized_module_refused(api, virtual_devices, wait_for):
-    fleet = virtual_devices(1, profile=DeviceProfile(max_module_size=4096))
+    fleet = virtual_devices(1, max_module_size=4096)
     name = fleet.names[0]
     wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
     api.create_application("big", padded_module(8192), devices=[name])
@@ -159,7 +158,7 @@ def test_label_selector_across_ten_devices(api, virtual_devices, wait_for):
 @pytest.mark.fault("process")
 def test_gateway_restart_mid_deployment_resumes(api, virtual_devices, gateway, wait_for,
                                                 evidence):
-    fleet = virtual_devices(1, profile=DeviceProfile(ack_delay_ms=40))
+    fleet = virtual_devices(1, ack_delay_ms=40)
     name = fleet.names[0]
     wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
     wasm = padded_module(40_000)

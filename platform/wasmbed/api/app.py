@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import contextlib
-import hashlib
 import json
 from typing import Any
 
-import wasmtime
 from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect
 
 from wasmbed import __version__, httperrors
+from wasmbed.aio import cancel_and_wait
 from wasmbed.api.context import ApiContext
 from wasmbed.api.enrollment import (
     FINGERPRINT_LABEL,
@@ -35,6 +32,7 @@ from wasmbed.api.models import (
 from wasmbed.api.reports import apply_reports
 from wasmbed.controllers.application import FINALIZER
 from wasmbed.httperrors import api_error
+from wasmbed.modules import check_module
 from wasmbed.serving import BearerAuth
 from wasmbed.store import KINDS, Conflict, Gone, NotFound, new_resource
 from wasmbed.store.selectors import LabelSelector
@@ -50,7 +48,6 @@ def build_app(ctx: ApiContext) -> FastAPI:
                               "Every /api route needs `Authorization: Bearer <token>`.")
     httperrors.install(app)
     api = APIRouter(prefix="/api/v1", dependencies=[bearer.dependency()])
-    validator = wasmtime.Engine()
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -124,22 +121,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
 
     @api.post("/applications", tags=["applications"], status_code=201)
     async def create_app(body: ApplicationCreate) -> dict[str, Any]:
-        try:
-            wasm = base64.b64decode(body.wasmBytes, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise api_error(422, "BadEncoding", "wasmBytes is not valid base64",
-                            "base64-encode the .wasm file") from exc
-        digest = hashlib.sha256(wasm).hexdigest()
-        if body.sha256 and body.sha256.lower() != digest:
-            raise api_error(422, "HashMismatch",
-                            f"sha256 of wasmBytes is {digest}, but sha256 says {body.sha256}",
-                            "the module was altered or the hash is for another file")
-        try:
-            wasmtime.Module.validate(validator, wasm)
-        except wasmtime.WasmtimeError as exc:
-            raise api_error(422, "InvalidModule",
-                            f"not a valid WebAssembly module: {str(exc).splitlines()[0]}",
-                            "build it for wasm32 (clang --target=wasm32, or wat2wasm)") from exc
+        digest = check_module(body.wasmBytes, body.sha256).sha256
         if body.targetDevices.selector:
             LabelSelector.parse(body.targetDevices.selector)  # 400 now, not a silent no-op
         spec = body.model_dump(exclude={"name", "labels"})
@@ -290,11 +272,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            for p in pumps:
-                p.cancel()
-            for p in pumps:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await p
+            await cancel_and_wait(pumps)
 
     @app.websocket("/api/v1/watch")
     async def watch(ws: WebSocket, kinds: str = Query("devices,applications,gateways"),

@@ -7,7 +7,6 @@ status.json there, which is how tests observe the device side.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -15,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from wasmbed.aio import cancel_and_wait
 from wasmbed.device.client import DeviceProfile, VirtualDevice
 from wasmbed.protocol.link import JsonlTrace
 from wasmbed.serving import wait_for_shutdown_signal, write_ready
@@ -66,11 +66,7 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
     try:
         await wait_for_shutdown_signal()
     finally:
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await cancel_and_wait(tasks)
         if trace_fp:
             trace_fp.close()
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 
-import wasmtime
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import generate_latest
@@ -15,6 +12,7 @@ from pydantic import BaseModel, Field
 from wasmbed import httperrors
 from wasmbed.gateway.server import Gateway
 from wasmbed.httperrors import api_error
+from wasmbed.modules import check_module
 from wasmbed.serving import BearerAuth
 
 
@@ -32,7 +30,6 @@ def build_app(gw: Gateway, token: str) -> FastAPI:
     auth = BearerAuth(token).dependency()
     app = FastAPI(title=f"Wasmbed gateway {gw.config.name}", version="v1")
     httperrors.install(app)
-    validator = wasmtime.Engine()
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -60,25 +57,10 @@ def build_app(gw: Gateway, token: str) -> FastAPI:
 
     @app.post("/api/v1/devices/{device}/deploy", dependencies=[auth], status_code=202)
     async def deploy(device: str, req: DeployRequest) -> dict[str, object]:
-        try:
-            wasm = base64.b64decode(req.wasm, validate=True)
-        except ValueError as exc:
-            raise api_error(422, "BadEncoding", "wasm is not valid base64",
-                                 "send the module bytes base64-encoded") from exc
-        digest = hashlib.sha256(wasm).hexdigest()
-        if digest != req.sha256.lower():
-            raise api_error(422, "HashMismatch",
-                                 f"sha256 of the bytes is {digest}, request says {req.sha256}",
-                                 "the module was altered in transit or the hash is wrong")
-        try:
-            wasmtime.Module.validate(validator, wasm)
-        except wasmtime.WasmtimeError as exc:
-            raise api_error(422, "InvalidModule",
-                                 f"not a valid WebAssembly module: {str(exc).splitlines()[0]}",
-                                 "build the app for wasm32 (see firmware/apps)") from exc
-        queued = gw.cache.enqueue_deploy(device, req.app, req.moduleId, wasm,
-                                         bytes.fromhex(digest), req.entry, req.memoryLimit,
-                                         req.fuelLimit)
+        module = check_module(req.wasm, req.sha256)
+        queued = gw.cache.enqueue_deploy(device, req.app, req.moduleId, module.wasm,
+                                         bytes.fromhex(module.sha256), req.entry,
+                                         req.memoryLimit, req.fuelLimit)
         gw.notify_ops(device)
         return {"queued": queued, "connected": device in gw.sessions}
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
+from wasmbed.aio import cancel_and_wait
 from wasmbed.pki.ca import spki_der
 from wasmbed.protocol import (
     SUPPORTED_VERSIONS,
@@ -159,11 +160,7 @@ class DeviceSession:
             self.close_reason = f"protocol error: {exc}"
             await self._error(exc.code, str(exc))
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+            await cancel_and_wait(tasks)
             for fut in self._acks.values():
                 if not fut.done():
                     fut.set_exception(SessionClosed(self.close_reason))

@@ -1,0 +1,44 @@
+"""Checking a module before anything stores or forwards it: base64, sha256, valid wasm.
+The API server (on upload) and the gateway (on push) apply the same checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+import wasmtime
+
+from wasmbed.httperrors import api_error
+
+_VALIDATOR = wasmtime.Engine()
+
+
+@dataclass(frozen=True)
+class CheckedModule:
+    wasm: bytes
+    sha256: str  # hex
+
+
+def check_module(wasm_b64: str, expected_sha256: str | None = None) -> CheckedModule:
+    """Decode and validate; raises a 422 JSON error (BadEncoding, HashMismatch,
+    InvalidModule) that says what is wrong and how to fix it."""
+    try:
+        wasm = base64.b64decode(wasm_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise api_error(422, "BadEncoding", "the module bytes are not valid base64",
+                        "base64-encode the .wasm file") from exc
+    digest = hashlib.sha256(wasm).hexdigest()
+    if expected_sha256 and expected_sha256.lower() != digest:
+        raise api_error(422, "HashMismatch",
+                        f"sha256 of the module is {digest}, but {expected_sha256} was given",
+                        "the module was altered, or the hash is for another file")
+    try:
+        wasmtime.Module.validate(_VALIDATOR, wasm)
+    except wasmtime.WasmtimeError as exc:
+        raise api_error(422, "InvalidModule",
+                        f"not a valid WebAssembly module: {str(exc).splitlines()[0]}",
+                        "build it for wasm32 (clang --target=wasm32, see firmware/apps)") \
+            from exc
+    return CheckedModule(wasm, digest)
