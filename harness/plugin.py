@@ -20,7 +20,8 @@ import pytest
 
 from harness.boards import build_apps, build_firmware, start_board
 from harness.evidence import Evidence
-from harness.stack import Cluster, Fleet, GatewayHandle, Platform
+from harness.faults import Faults
+from harness.stack import Cluster, Fleet, GatewayHandle, Platform, ProxyHandle
 from wasmbed import __version__
 from wasmbed.client import ApiClient
 from wasmbed.device.fleet import profile_from
@@ -346,6 +347,19 @@ def _attach_consoles(evidence: Evidence) -> None:
     for name, path in evidence.existing().items():
         if name.startswith("console-"):
             allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.TEXT)
+
+
+@pytest.fixture
+def proxy(gateway: GatewayHandle, processes: ProcessGroup, evidence: Evidence) -> ProxyHandle:
+    """A fault-injecting TCP proxy in front of the gateway; pass it as `gateway=` to
+    virtual_devices and its faults through `faults.network(proxy)`."""
+    return ProxyHandle.start(gateway, processes, evidence)
+
+
+@pytest.fixture
+def faults() -> Faults:
+    """The fault library: network (bridge/proxy), process, board and PKI faults."""
+    return Faults()
 
 
 @pytest.fixture

@@ -169,3 +169,30 @@ class Fleet:
                                         ready))
         proc.start()
         return cls(names, dirs, proc)
+
+
+@dataclass
+class ProxyHandle:
+    """A `wasmbed proxy` in front of a gateway: devices connect here, faults apply here."""
+
+    name: str
+    process: ManagedProcess
+    gateway: GatewayHandle
+
+    @property
+    def tls_address(self) -> tuple[str, int]:
+        return "127.0.0.1", int(self.process.info["port"])
+
+    @classmethod
+    def start(cls, gateway: GatewayHandle, group: ProcessGroup, evidence: Evidence,
+              name: str | None = None) -> ProxyHandle:
+        name = name or unique("proxy")
+        host, port = gateway.tls_address
+        ready = evidence.directory / f"{name}.ready"
+        argv = wasmbed_argv("proxy", "--target", f"{host}:{port}", "--ready-file", str(ready))
+        proc = group.add(ManagedProcess(name, argv, evidence.path(name), ready))
+        proc.start()
+        # pin the port so a restarted proxy comes back where the devices expect it
+        proc.argv = wasmbed_argv("proxy", "--target", f"{host}:{port}", "--port",
+                                 str(proc.info["port"]), "--ready-file", str(ready))
+        return cls(name, proc, gateway)

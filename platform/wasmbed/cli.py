@@ -139,6 +139,21 @@ def bridge(
 
 
 @app.command()
+def proxy(
+    target: Annotated[str, typer.Option(help="HOST:PORT to relay to (a gateway's TLS port)")],
+    port: Annotated[int, typer.Option(help="listen port on 127.0.0.1; 0 = any")] = 0,
+    ready_file: Path | None = None,
+    verbose: bool = False,
+) -> None:
+    """A loopback TCP proxy with network-fault control (for virtual devices)."""
+    from wasmbed.bridge.main import run_proxy
+
+    _logging(verbose)
+    host, _, tport = target.rpartition(":")
+    asyncio.run(run_proxy((host, int(tport)), port, ready_file))
+
+
+@app.command()
 def up(
     data_dir: Path = HOME,
     api_port: int = 8080,

@@ -7,6 +7,8 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from wasmbed.bridge.faults import DOWN, UP, NetworkFaults
+
 log = logging.getLogger("wasmbed.bridge")
 READ_SIZE = 16384
 TLS_HANDSHAKE = 0x16
@@ -72,6 +74,7 @@ class BoardLink:
     _board_writer: asyncio.StreamWriter | None = None
     tracker: TlsRecordTracker = field(default_factory=TlsRecordTracker)
     attached: asyncio.Event = field(default_factory=asyncio.Event)
+    faults: NetworkFaults = field(default_factory=NetworkFaults)
 
     async def run(self) -> None:
         """Keep the board side connected forever; open gateway sessions on demand."""
@@ -99,13 +102,16 @@ class BoardLink:
                     await self._close_upstream()
                 if self._upstream is None:
                     await self._open_upstream()
-                if self._upstream and chunk:
-                    self._upstream[1].write(chunk)
-                    self.bytes_up += len(chunk)
+                out = await self.faults.apply(UP, chunk) if chunk else None
+                if self._upstream and out:
+                    self._upstream[1].write(out)
+                    self.bytes_up += len(out)
                     with contextlib.suppress(ConnectionError):
                         await self._upstream[1].drain()
 
     async def _open_upstream(self) -> None:
+        if self.faults.refuse:
+            return  # partitioned: the device's bytes go nowhere
         try:
             self._upstream = await asyncio.open_connection(*self.gateway)
         except OSError as exc:
@@ -113,17 +119,31 @@ class BoardLink:
             self._upstream = None
             return
         self.sessions += 1
-        self._down_task = asyncio.create_task(self._pump_down(self._upstream[0]))
+        self._down_task = asyncio.create_task(self._pump_down(*self._upstream))
 
-    async def _pump_down(self, reader: asyncio.StreamReader) -> None:
+    async def _pump_down(self, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        cut = asyncio.ensure_future(self.faults.cut_event.wait())
         try:
-            while data := await reader.read(READ_SIZE):
-                self.bytes_down += len(data)
-                if self._board_writer:
-                    self._board_writer.write(data)
+            while True:
+                read = asyncio.ensure_future(reader.read(READ_SIZE))
+                done, _ = await asyncio.wait({read, cut}, return_when=asyncio.FIRST_COMPLETED)
+                if cut in done:
+                    read.cancel()
+                    writer.transport.abort()  # RST towards the gateway
+                    break
+                data = read.result()
+                if not data:
+                    break
+                out = await self.faults.apply(DOWN, data)
+                if out and self._board_writer:
+                    self.bytes_down += len(out)
+                    self._board_writer.write(out)
                     await self._board_writer.drain()
         except (OSError, ConnectionError):
             pass
+        finally:
+            cut.cancel()
         self._upstream = None  # the gateway ended it; the next bytes open a new session
 
     async def _close_upstream(self) -> None:
@@ -138,8 +158,11 @@ class BoardLink:
 
 
 class Bridge:
-    def __init__(self, links: list[BoardLink]) -> None:
+    def __init__(self, links: list[BoardLink], faults: NetworkFaults | None = None) -> None:
         self.links = links
+        self.faults = faults or NetworkFaults()
+        for link in links:
+            link.faults = self.faults  # one fault setting for the whole bridge
 
     async def run(self) -> None:
         await asyncio.gather(*(link.run() for link in self.links))

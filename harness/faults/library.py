@@ -1,0 +1,126 @@
+"""Faults as context managers (the fault holds inside the `with`, and is undone after) or
+actions (a cut, a kill). Each is an Allure step named after what it does."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import allure
+import httpx
+
+from wasmbed.client import ApiClient
+from wasmbed.processes import ManagedProcess
+
+
+class NetworkFaultControl:
+    """One relay's faults (a bridge process, or a proxy in front of a gateway)."""
+
+    def __init__(self, name: str, control_url: str) -> None:
+        self.name = name
+        self.http = httpx.Client(base_url=control_url, timeout=10)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) \
+            -> dict[str, Any]:
+        resp = self.http.request(method, path, json=body)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("GET", "/faults")["stats"]
+
+    @contextlib.contextmanager
+    def _holding(self, title: str, **settings: Any) -> Iterator[None]:
+        with allure.step(f"fault on {self.name}: {title}"):
+            self._call("PUT", "/faults", settings)
+            try:
+                yield
+            finally:
+                self._call("POST", "/faults/clear")
+
+    def latency(self, ms: float, jitter_ms: float = 0.0) -> contextlib.AbstractContextManager[None]:
+        return self._holding(f"latency {ms} ms ± {jitter_ms} ms", latency_ms=ms,
+                             jitter_ms=jitter_ms)
+
+    def bandwidth(self, bits_per_s: int) -> contextlib.AbstractContextManager[None]:
+        return self._holding(f"bandwidth cap {bits_per_s} bit/s", bandwidth_bps=bits_per_s)
+
+    def drop(self, direction: str) -> contextlib.AbstractContextManager[None]:
+        """Silently drop one direction: 'up' (device to gateway) or 'down'."""
+        if direction not in ("up", "down"):
+            raise ValueError("direction is 'up' (device to gateway) or 'down'")
+        return self._holding(f"drop {direction}", **{f"drop_{direction}": True})
+
+    def blackhole(self) -> contextlib.AbstractContextManager[None]:
+        return self._holding("blackhole (silent, connections kept)", blackhole=True)
+
+    def corrupt(self, chunks: int = 1) -> contextlib.AbstractContextManager[None]:
+        return self._holding(f"corrupt one byte in each of {chunks} chunks", corrupt=chunks)
+
+    def cut(self) -> None:
+        with allure.step(f"fault on {self.name}: cut every connection (RST)"):
+            self._call("POST", "/faults/cut")
+
+    def partition(self, seconds: float) -> None:
+        """Blackhole + refuse new connections for `seconds` (healed by the relay)."""
+        with allure.step(f"fault on {self.name}: partition for {seconds} s"):
+            self._call("POST", "/faults/partition", {"seconds": seconds})
+
+    def flap(self, period_s: float, cycles: int) -> None:
+        with allure.step(f"fault on {self.name}: flap every {period_s} s, {cycles} times"):
+            self._call("POST", "/faults/flap", {"period_s": period_s, "cycles": cycles})
+
+
+class Faults:
+    """The `faults` fixture."""
+
+    def network(self, relay: Any) -> NetworkFaultControl:
+        """Faults of a bridge or proxy process (its ready info carries the control URL)."""
+        proc: ManagedProcess = relay.process if hasattr(relay, "process") else relay
+        return NetworkFaultControl(proc.name, proc.info["control"])
+
+    # --- processes --------------------------------------------------------------------
+
+    def kill(self, proc: ManagedProcess) -> None:
+        with allure.step(f"fault: kill -9 {proc.name}"):
+            proc.kill()
+
+    def restart(self, proc: ManagedProcess) -> None:
+        with allure.step(f"restart {proc.name}"):
+            proc.start()
+
+    @contextlib.contextmanager
+    def hang(self, proc: ManagedProcess) -> Iterator[None]:
+        """SIGSTOP: hung, not dead (sockets stay open); SIGCONT after the block."""
+        with allure.step(f"fault: hang {proc.name} (SIGSTOP)"):
+            proc.pause()
+            try:
+                yield
+            finally:
+                proc.resume()
+
+    # --- boards -----------------------------------------------------------------------
+
+    def power_cut(self, board: Any) -> None:
+        with allure.step(f"fault: power cut {board.spec.name}"):
+            board.power_cut()
+
+    def reset(self, board: Any) -> None:
+        with allure.step(f"fault: reset {board.spec.name}"):
+            board.reset()
+
+    @contextlib.contextmanager
+    def cpu_paused(self, board: Any) -> Iterator[None]:
+        with allure.step(f"fault: pause the CPU of {board.spec.name}"):
+            board.pause()
+            try:
+                yield
+            finally:
+                board.resume()
+
+    # --- PKI --------------------------------------------------------------------------
+
+    def revoke(self, api: ApiClient, device: str) -> None:
+        with allure.step(f"fault: revoke {device}"):
+            api.revoke_device(device)
