@@ -76,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "board(name): needs an emulated board of this name")
     config.addinivalue_line("markers", "fault(kind): injects a fault of this class")
     config.addinivalue_line("markers", "scale: load scenario; runs only with -m scale")
+    config.addinivalue_line("markers", "cert_lifetime(s): operational certs live s seconds")
     config.addinivalue_line("markers", "slow: slow scenario; runs only with -m slow")
     config.addinivalue_line("markers", "demo_failure: fails on purpose; only with -m demo_failure")
     cluster = setting(config, "cluster")
@@ -209,10 +210,13 @@ def cluster(tmp_path: Path, pki: PkiLayout) -> Cluster:
 
 
 @pytest.fixture
-def platform(cluster: Cluster, processes: ProcessGroup,
+def platform(request: pytest.FixtureRequest, cluster: Cluster, processes: ProcessGroup,
              evidence: Evidence) -> Iterator[Platform]:
-    """The API server with its controllers, as a real process."""
-    p = Platform.start(cluster, processes, evidence)
+    """The API server with its controllers, as a real process. A test can ask for short
+    operational certificates with @pytest.mark.cert_lifetime(seconds)."""
+    marker = request.node.get_closest_marker("cert_lifetime")
+    p = Platform.start(cluster, processes, evidence,
+                       cert_lifetime_s=float(marker.args[0]) if marker else None)
     yield p
     p.api.close()
 

@@ -67,6 +67,9 @@ class Platform:
         proc = group.add(ManagedProcess("api", wasmbed_argv(*args), evidence.path("api"),
                                         evidence.directory / "api.ready"))
         info = proc.start()
+        # pin the port: a restarted API server comes back where gateways expect it
+        args[args.index("--port") + 1] = info["url"].rsplit(":", 1)[1]
+        proc.argv = wasmbed_argv(*args)
         token = (cluster.data_dir / "token").read_text().strip()
         return cls(proc, cluster, ApiClient(info["url"], token))
 

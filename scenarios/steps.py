@@ -38,3 +38,31 @@ def app_phase(api: ApiClient, app: str, phase: str) -> Any:
 def fleet_state(fleet: Any, name: str, state: str) -> Any:
     st = fleet.status(name)
     return st if st.get("state") == state else Seen(st)
+
+
+def entry_history(api: ApiClient, app: str, device: str, since: str, until: str,
+                  timeout: float = 60.0) -> list[tuple[str, str | None]]:
+    """The (phase, error) sequence of one device's entry in an application, replayed from
+    the API's watch stream starting at resourceVersion `since`, up to phase `until`."""
+    import json
+    import time
+
+    from websockets.sync.client import connect
+
+    url = api.url.replace("http", "ws", 1)
+    history: list[tuple[str, str | None]] = []
+    deadline = time.monotonic() + timeout
+    with connect(f"{url}/api/v1/watch?kinds=applications&resourceVersion={since}"
+                 f"&token={api.token}") as ws:
+        while time.monotonic() < deadline:
+            event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            obj = event.get("object") or {}
+            if obj.get("metadata", {}).get("name") != app:
+                continue
+            entry = ((obj.get("status") or {}).get("deviceStatuses") or {}).get(device) or {}
+            step = (entry.get("phase"), entry.get("error"))
+            if step[0] and (not history or history[-1] != step):
+                history.append(step)
+            if step[0] == until and len(history) > 1:
+                return history
+    raise AssertionError(f"no {until} for {device} in {app} within {timeout} s: {history}")

@@ -51,6 +51,7 @@ static void unload(void) {
 
 bool app_matches(wb_span_t id) { return strlen(app.id) == id.len && !memcmp(app.id, id.ptr, id.len); }
 bool app_ready(void) { return app.committed && !app.started && app.function; }
+bool app_running(void) { return app.running; }
 const char *app_id(void) { return app.id; }
 void app_request_stop(void) { app.stop = true; }
 uint32_t app_memory_in_use(void) { return app.committed ? app.memory_limit + app.size : 0; }

@@ -25,6 +25,7 @@ void app_commit(const wb_msg_t *commit, app_error_t *err);
 int app_run(app_error_t *err);
 bool app_matches(wb_span_t module_id);
 bool app_ready(void);
+bool app_running(void);
 const char *app_id(void);
 void app_request_stop(void);
 uint32_t app_memory_in_use(void);

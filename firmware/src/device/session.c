@@ -117,6 +117,12 @@ static int heartbeat(void) {
     wb_set_uint(m, WB_HEARTBEAT_UPTIME_MS, hal_millis());
     wb_set_uint(m, WB_HEARTBEAT_FREE_MEMORY, heap_free());
     m->f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};
+    if (app_running()) { /* the gateway and API compare this with what they believe */
+        const char *id = app_id();
+        m->f[WB_HEARTBEAT_RUNNING_APPS].n = 1;
+        m->f[WB_HEARTBEAT_RUNNING_APPS].texts[0] = (wb_span_t){(const uint8_t *)id,
+                                                              (uint32_t)strlen(id)};
+    }
     return send_msg(m);
 }
 

@@ -51,12 +51,18 @@ async def _apply(store: Store, gateway: str, e: dict[str, Any]) -> None:
                         "connectedAt": at},
             "connectedSince": at, "lastHeartbeat": at,
             "firmwareVersion": e.get("firmware"),
+            "heartbeat": {"runningApps": None},  # the first beat of a session is compared
         })
     elif kind == "heartbeat":
+        dev = await store.get("Device", e["device"])
+        running = list(e.get("runningApps") or [])
+        previous = ((dev.get("status") or {}).get("heartbeat") or {}).get("runningApps")
         await store.patch_status("Device", e["device"], {
             "lastHeartbeat": at,
             "heartbeat": {"uptimeMs": e.get("uptimeMs"), "freeMemory": e.get("freeMemory"),
-                          "runningApps": e.get("runningApps", [])}})
+                          "runningApps": running}})
+        if previous != running:
+            await _forget_lost_modules(store, e["device"], set(running), at)
     elif kind == "disconnected":
         dev = await store.get("Device", e["device"])
         conn = (dev.get("status") or {}).get("connection") or {}
@@ -66,6 +72,20 @@ async def _apply(store: Store, gateway: str, e: dict[str, Any]) -> None:
                 "connectedSince": None})
     elif kind in ("app", "output"):
         await _apply_app(store, e, at)
+
+
+async def _forget_lost_modules(store: Store, device: str, running: set[str], at: str) -> None:
+    """A device that no longer runs a module we believe Running (it lost power, say) gets
+    that entry back to Pending, so the application controller deploys it again: the API
+    never shows Running for a module that is not running."""
+    apps, _ = await store.list("Application")
+    for app in apps:
+        entry = ((app.get("status") or {}).get("deviceStatuses") or {}).get(device)
+        if entry and entry.get("phase") == "Running" and entry.get("moduleId") not in running:
+            await store.patch_status("Application", app["metadata"]["name"], {
+                "deviceStatuses": {device: {
+                    "phase": "Pending", "updatedAt": at,
+                    "error": "the device no longer runs it (restarted?); deploying again"}}})
 
 
 async def _apply_app(store: Store, e: dict[str, Any], at: str) -> None:

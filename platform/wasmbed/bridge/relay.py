@@ -85,10 +85,13 @@ class BoardLink:
                 await asyncio.sleep(0.2)  # the emulator is not listening yet: retry
                 continue
             self._board_writer = writer
+            self.tracker = TlsRecordTracker()  # a new attachment is a new byte stream
             self.attached.set()
             log.info("%s: attached to board link %s:%s", self.name, *self.board)
             try:
                 await self._pump_up(reader)
+            except (OSError, ConnectionError) as exc:  # e.g. RST from a killed emulator
+                log.info("%s: board link lost: %s", self.name, exc)
             finally:
                 await self._close_upstream()
                 writer.close()

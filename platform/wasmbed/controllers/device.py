@@ -1,6 +1,7 @@
 """Device phase from observed facts (what gateways reported), never from a timer alone.
 
     Revoked       certificate revoked (or device being deleted)
+    Expired       operational certificate past its notAfter (re-enroll to renew)
     Pending       registered, no operational certificate yet
     Enrolled      has a certificate, never connected since
     Connected     a gateway holds its session and heartbeats are fresh
@@ -24,6 +25,9 @@ def device_phase(status: dict[str, Any], now: float) -> tuple[str, float | None]
         return "Revoked", None
     if not status.get("certificate"):
         return "Pending", None
+    not_after = parse_iso(status["certificate"].get("notAfter"))
+    if not_after is not None and not_after <= now:
+        return "Expired", None
     conn = status.get("connection")
     if not conn:
         return "Enrolled", None
@@ -31,7 +35,10 @@ def device_phase(status: dict[str, Any], now: float) -> tuple[str, float | None]
         last = parse_iso(status.get("lastHeartbeat")) or parse_iso(conn.get("since")) or now
         deadline = last + float(conn.get("timeoutS", 90)) + STALE_GRACE_S
         if now < deadline:
-            return "Connected", deadline - now
+            recheck = deadline - now
+            if not_after is not None:
+                recheck = min(recheck, not_after - now)
+            return "Connected", recheck
     return "Disconnected", None
 
 

@@ -117,6 +117,7 @@ class VirtualDevice:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._beats_sent: dict[int, float] = {}
+        self._last_ack = time.monotonic()
         self.heartbeat_rtts: deque[float] = deque(maxlen=256)  # seconds, newest last
 
     # --- identity -----------------------------------------------------------------------
@@ -237,7 +238,12 @@ class VirtualDevice:
                 await beat
 
     async def _heartbeats(self) -> None:
+        self._last_ack = time.monotonic()
         while self.link:
+            if time.monotonic() - self._last_ack > 3 * self.interval + 2:
+                self._set_status(last_error="no heartbeat ack: gateway gone or link dead")
+                self.link.writer.transport.abort()  # ends the receive loop; we reconnect
+                return
             running = [m.module_id for m in self.modules.values() if m.state == AppState.RUNNING]
             used = sum(m.memory_limit for m in self.modules.values() if m.runner)
             msg_id = await self.link.send(Heartbeat(
@@ -254,6 +260,7 @@ class VirtualDevice:
         assert self.link
         if isinstance(msg, HeartbeatAck):
             self.interval = float(msg.interval_s)
+            self._last_ack = time.monotonic()
             sent = self._beats_sent.pop(msg_id, None)
             if sent is not None:
                 self.heartbeat_rtts.append(time.monotonic() - sent)

@@ -32,18 +32,26 @@ class QemuBoard:
         # a unix socket path must stay under 108 bytes: a short private dir, not workdir
         self._sockdir = Path(tempfile.mkdtemp(prefix="wbq-"))
         self.qmp_path = self._sockdir / "qmp"
-        argv = [spec.qemu_binary(), "-M", spec.qemu_machine or "", "-kernel", str(elf),
-                "-display", "none", "-monitor", "none", "-S",
-                "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
-        for label in ("console", "link"):
-            argv += ["-chardev", f"socket,id={label},host=127.0.0.1,port=0,server=on,wait=off",
-                     "-serial", f"chardev:{label}"]
-        for path, addr in loads or []:
-            argv += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
-        self.process = ManagedProcess(f"qemu-{spec.name}", argv, workdir / "qemu.log")
+        self.loads = loads or []
+        self.ports: dict[str, int] = {}  # after the first boot: kept across power cycles
+        self.process = ManagedProcess(f"qemu-{spec.name}", self._argv(), workdir / "qemu.log")
         self.console: Console | None = None
         self.qmp: QEMUMonitorProtocol | None = None
         self.link_address: tuple[str, int] | None = None
+
+    def _argv(self) -> list[str]:
+        spec = self.spec
+        argv = [spec.qemu_binary(), "-M", spec.qemu_machine or "", "-kernel", str(self.elf),
+                "-display", "none", "-monitor", "none", "-S",
+                "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        for label in ("console", "link"):
+            port = self.ports.get(label, 0)
+            argv += ["-chardev",
+                     f"socket,id={label},host=127.0.0.1,port={port},server=on,wait=off",
+                     "-serial", f"chardev:{label}"]
+        for path, addr in self.loads:
+            argv += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
+        return argv
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -55,7 +63,8 @@ class QemuBoard:
         qmp = QEMUMonitorProtocol(str(self.qmp_path))
         qmp.connect()
         self.qmp = qmp
-        ports = self._ports()
+        ports = self.ports = self._ports()
+        self.process.argv = self._argv()  # a power cycle keeps the board's "wiring"
         self.link_address = ("127.0.0.1", ports["link"])
         self.console = Console(("127.0.0.1", ports["console"]), self.workdir / "console.log")
         if run:
@@ -72,7 +81,7 @@ class QemuBoard:
         ports = {}
         for chardev in self.qmp.cmd("query-chardev"):
             m = re.search(r"tcp:[\d.]+:(\d+)", chardev["filename"])
-            if m:
+            if m and chardev["label"] in ("console", "link"):
                 ports[chardev["label"]] = int(m.group(1))
         return ports
 

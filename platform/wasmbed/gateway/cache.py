@@ -63,10 +63,11 @@ class GatewayCache:
         self, device: str, app: str, module_id: str, wasm: bytes, sha256: bytes, entry: str,
         memory_limit: int, fuel_limit: int,
     ) -> bool:
-        """Queue a deployment; False if this exact module is already queued or done."""
+        """Queue a deployment; False if this exact module is already on its way. A module
+        delivered before is sent again: the API asks only when the device lost it."""
         row = self.db.execute(
             "SELECT 1 FROM ops WHERE device=? AND module_id=? AND action='deploy' "
-            "AND state IN ('pending','done')", (device, module_id),
+            "AND state='pending'", (device, module_id),
         ).fetchone()
         if row:
             return False

@@ -170,6 +170,9 @@ class DeviceSession:
 
     async def _dispatch(self, msg: Message, msg_id: int) -> None:
         if isinstance(msg, Heartbeat):
+            if self.peer.not_valid_after_utc.timestamp() <= time.time():
+                await self.close("certificate expired")  # cut within one heartbeat
+                return
             self.last_heartbeat = time.monotonic()
             self.gw.metrics.heartbeats.inc()
             await self.link.send(HeartbeatAck(self.gw.config.heartbeat_interval,

@@ -142,10 +142,12 @@ class CertificateAuthority:
         not_before: dt.datetime | None = None,
         lifetime: dt.timedelta = dt.timedelta(days=365),
     ) -> x509.Certificate:
-        """Sign a leaf certificate for `public_key` (client auth, or server auth)."""
+        """Sign a leaf certificate for `public_key` (client auth, or server auth), valid
+        from 5 minutes ago (clock slack) until `lifetime` from now."""
         import ipaddress
 
-        start = not_before or utcnow() - dt.timedelta(minutes=5)
+        now = utcnow()
+        start = not_before or now - dt.timedelta(minutes=5)
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([
@@ -156,7 +158,7 @@ class CertificateAuthority:
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
-            .not_valid_after(start + lifetime)
+            .not_valid_after((not_before or now) + lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(True, False, False, False, False, False, False, False, False),

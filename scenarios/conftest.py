@@ -1,4 +1,4 @@
-"""Fixtures of the firmware scenarios: provisioned identities and connected boards."""
+"""Scenario fixtures for boards: provisioned identities and connected real-firmware boards."""
 
 from __future__ import annotations
 
@@ -23,11 +23,20 @@ def provisioned(platform, gateway, evidence):
 
 
 @pytest.fixture
-def connected_board(api, board, bridge, gateway, provisioned, wait_for):
+def firmware_bridge(request):
+    """The bridge process of `connected_board` (for network faults)."""
+    return request.getfixturevalue("connected_board") and request.node.stash[BRIDGE]
+
+
+BRIDGE = pytest.StashKey[object]()
+
+
+@pytest.fixture
+def connected_board(request, api, board, bridge, gateway, provisioned, wait_for):
     """An enrolled, Connected board: (name, board)."""
     name, blob = provisioned()
     b = board(blob=blob, paused=True)
-    bridge(b, gateway)
+    request.node.stash[BRIDGE] = bridge(b, gateway)
     b.resume()
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 90)
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")

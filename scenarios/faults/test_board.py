@@ -1,0 +1,87 @@
+"""Board faults on the real firmware: power cut mid-deployment, a paused CPU, and a
+partition on the bridge. The device always comes back and nothing runs half-delivered."""
+
+from __future__ import annotations
+
+import allure
+import httpx
+import pytest
+import wasmtime
+
+from scenarios.steps import app_device_phase, device_phase, entry_history
+from wasmbed.waiting import Seen
+
+pytestmark = [allure.feature("Faults"), pytest.mark.board("stm32f4_discovery")]
+
+SLEEPER = """(module
+  (import "env" "sleep_ms" (func $sleep_ms (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 1024) "{filler}")
+  (func (export "run") (loop $again (call $sleep_ms (i32.const 200)) (br $again))))"""
+
+
+def big_module(kib: int) -> bytes:
+    filler = "".join(f"\\{b:02x}" for b in bytes(range(256))) * (4 * kib)
+    return bytes(wasmtime.wat2wasm(SLEEPER.format(filler=filler)))
+
+
+def chunks_acked(gateway, token) -> float:
+    text = httpx.get(f"{gateway.http_url}/metrics",
+                     headers={"Authorization": f"Bearer {token}"}).text
+    line = next(ln for ln in text.splitlines()
+                if ln.startswith("wasmbed_gateway_deploy_chunks_total"))
+    return float(line.split()[-1])
+
+
+@allure.story("Power cut between deploy chunks: the device recovers and the module runs")
+@pytest.mark.fault("board")
+def test_power_cut_mid_deployment(api, connected_board, gateway, faults, wait_for):
+    name, b = connected_board
+    api.create_application("big", big_module(28), devices=[name])
+    wait_for(lambda: chunks_acked(gateway, api.token) >= 4 or Seen("fewer chunks"), 60,
+             "4 chunks acknowledged", ignore=(httpx.HTTPError, StopIteration))
+    faults.power_cut(b)
+    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line(rf"wasmbed: (enrolled|connected) id={name}\b", 90)
+    b.console.wait_for_line(r"wasmbed: app big@1 running", 120)
+    wait_for(lambda: app_device_phase(api, "big", name, "Running"), 30, "big Running")
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")
+
+
+@allure.story("Power cut while a module runs: the API stops saying Running and redeploys")
+@pytest.mark.fault("board")
+def test_power_cut_while_running_redeploys(api, connected_board, faults, wait_for):
+    name, b = connected_board
+    api.create_application("sleeper", big_module(1), devices=[name])
+    b.console.wait_for_line(r"wasmbed: app sleeper@1 running", 60)
+    wait_for(lambda: app_device_phase(api, "sleeper", name, "Running"), 30, "Running")
+    since = api.request("GET", "/api/v1/applications")["resourceVersion"]
+    faults.power_cut(b)
+    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line(r"wasmbed: app sleeper@1 running", 120)
+    history = entry_history(api, "sleeper", name, since, until="Running")
+    with allure.step(f"phases seen: {history}"):
+        assert history[0][0] == "Pending" and "no longer runs it" in history[0][1]
+        assert history[-1][0] == "Running"
+
+
+@allure.story("A paused CPU misses heartbeats; resumed, it reconnects")
+@pytest.mark.fault("board")
+def test_paused_cpu_recovers(api, connected_board, faults, wait_for):
+    name, b = connected_board
+    with faults.cpu_paused(b):
+        wait_for(lambda: device_phase(api, name, "Disconnected"), 20,
+                 f"{name} Disconnected while its CPU is paused")
+    b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
+
+
+@allure.story("A partition on the bridge: the firmware notices and reconnects")
+@pytest.mark.fault("network")
+def test_firmware_partition(api, connected_board, firmware_bridge, faults, wait_for):
+    name, b = connected_board
+    faults.network(firmware_bridge).partition(seconds=6)
+    b.console.wait_for_line(r"wasmbed: disconnected: ", 20)  # no acks, or a broken link
+    wait_for(lambda: device_phase(api, name, "Disconnected"), 20, f"{name} Disconnected")
+    b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
