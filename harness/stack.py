@@ -103,7 +103,9 @@ class GatewayHandle:
     @classmethod
     def start(cls, platform: Platform, group: ProcessGroup, evidence: Evidence, *,
               name: str | None = None, heartbeat_interval: int = 1, missed_heartbeats: int = 3,
-              chunk_size: int = 1024, extra: Sequence[str] = ()) -> GatewayHandle:
+              chunk_size: int = 1024, extra: Sequence[str] = (),
+              wrapper: Sequence[str] = ()) -> GatewayHandle:
+        """`wrapper` prefixes the command (e.g. faketime for clock-skew faults)."""
         name = name or unique("gw")
         ident = platform.cluster.pki.gateway_identity(name)
         cert, key = ident.save(evidence.directory / name, "identity")
@@ -118,13 +120,14 @@ class GatewayHandle:
                 "--chunk-size", str(chunk_size), "--trust-refresh", "2",
                 "--ready-file", str(ready),
                 "--trace-file", str(evidence.path(f"{name}-trace", ".jsonl")), *extra]
-        proc = group.add(ManagedProcess(name, wasmbed_argv(*args), evidence.path(name), ready))
+        proc = group.add(ManagedProcess(name, [*wrapper, *wasmbed_argv(*args)],
+                                        evidence.path(name), ready))
         info = proc.start()
         # pin the ephemeral ports so a restart comes back where devices expect it
-        pinned = [a for a in args]
+        pinned = list(args)
         pinned[pinned.index("--port") + 1] = str(info["tlsPort"])
         pinned[pinned.index("--http-port") + 1] = info["http"].rsplit(":", 1)[1]
-        proc.argv = wasmbed_argv(*pinned)
+        proc.argv = [*wrapper, *wasmbed_argv(*pinned)]
         return cls(name, proc, pinned)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the firmware toolchain and emulator from Debian's packages when any is missing.
+# Install the firmware toolchain, the emulator and the fault tools (faketime) from Debian's
+# packages when any is missing.
 # Without root (or apt) it only says what to install; board scenarios then skip.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v dpkg-source >/dev/null || need+=(dpkg-dev)
 command -v make >/dev/null || need+=(make)
 command -v clang >/dev/null || need+=(clang)
 command -v wasm-ld >/dev/null || need+=(lld)
+command -v faketime >/dev/null || need+=(faketime)  # clock-skew fault scenarios
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "firmware toolchain missing; install: apt-get install -y --no-install-recommends ${need[*]}" >&2

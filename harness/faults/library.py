@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import allure
@@ -110,6 +111,10 @@ class Faults:
         with allure.step(f"fault: reset {board.spec.name}"):
             board.reset()
 
+    def console_flood(self, board: Any, nbytes: int) -> None:
+        with allure.step(f"fault: flood the console of {board.spec.name} with {nbytes} B"):
+            board.console.write(bytes(range(256)) * (nbytes // 256))
+
     @contextlib.contextmanager
     def cpu_paused(self, board: Any) -> Iterator[None]:
         with allure.step(f"fault: pause the CPU of {board.spec.name}"):
@@ -119,8 +124,35 @@ class Faults:
             finally:
                 board.resume()
 
+    # --- clock -------------------------------------------------------------------------
+
+    @staticmethod
+    def skewed_clock(offset: str) -> list[str]:
+        """A command prefix running a process with its clock moved (libfaketime), e.g.
+        "+400d" or "-2h"; skips the test with what to install when faketime is missing."""
+        import shutil
+
+        import pytest
+
+        if shutil.which("faketime") is None:
+            pytest.skip("clock faults need faketime: apt-get install -y faketime")
+        return ["faketime", "-f", offset]
+
     # --- PKI --------------------------------------------------------------------------
 
     def revoke(self, api: ApiClient, device: str) -> None:
         with allure.step(f"fault: revoke {device}"):
             api.revoke_device(device)
+
+    def rotate_gateway_cert(self, gateway: Any, pki: Any, token: str) -> int:
+        """Issue the gateway a new certificate in place and make it reload; returns the
+        new serial."""
+        with allure.step(f"fault: rotate the certificate of {gateway.name}"):
+            ident = pki.platform.issue_identity(gateway.name, server=True,
+                                                dns_names=(gateway.name, "localhost"),
+                                                ip_addresses=("127.0.0.1",))
+            cert = Path(gateway.process.argv[gateway.process.argv.index("--cert") + 1])
+            ident.save(cert.parent, cert.stem)
+            httpx.post(f"{gateway.http_url}/api/v1/pki/refresh",
+                       headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+            return ident.cert.serial_number

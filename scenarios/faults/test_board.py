@@ -85,3 +85,45 @@ def test_firmware_partition(api, connected_board, firmware_bridge, faults, wait_
     wait_for(lambda: device_phase(api, name, "Disconnected"), 20, f"{name} Disconnected")
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
+
+
+@allure.story("A flood on the console UART does not disturb the device")
+@pytest.mark.fault("board")
+def test_console_flood(api, connected_board, faults, wait_for):
+    name, b = connected_board
+    first = api.device(name)["status"]["lastHeartbeat"]
+    faults.console_flood(b, 256 * 1024)
+
+    def newer_beat() -> object:
+        st = api.device(name)["status"]
+        return (st["phase"] == "Connected" and st["lastHeartbeat"] > first) or Seen(st)
+
+    wait_for(newer_beat, 20, "heartbeats after the flood")
+
+
+@allure.story("Killing the bridge: the firmware reconnects once it is back")
+@pytest.mark.fault("process")
+def test_bridge_kill_and_restart(api, connected_board, firmware_bridge, faults, wait_for):
+    name, b = connected_board
+    faults.kill(firmware_bridge)
+    wait_for(lambda: device_phase(api, name, "Disconnected"), 20, f"{name} Disconnected")
+    faults.restart(firmware_bridge)
+    b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
+
+
+@allure.story("Power cut right after the certificate is stored: the device is not bricked")
+@pytest.mark.fault("board")
+def test_power_cut_after_cert_write(api, board, bridge, gateway, provisioned, faults,
+                                    wait_for):
+    name, blob = provisioned()
+    b = board(blob=blob, paused=True)
+    bridge(b, gateway)
+    b.resume()
+    b.console.wait_for_line(r"wasmbed: (certificate stored in flash|flash store not writable)",
+                            60)
+    faults.power_cut(b)  # before the device used its new certificate
+    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line(rf"wasmbed: enrolled id={name}\b", 60)
+    b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
+    wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")

@@ -32,3 +32,36 @@ def test_revoked_session_cut(api, virtual_devices, faults, wait_for):
     wait_for(lambda: fleet_state(fleet, name, "refused"), 20, f"{name} cut and refused")
     assert api.device(name)["status"]["phase"] == "Revoked"
     assert api.device(name)["status"]["connection"]["connected"] is False
+
+
+@allure.story("Rotating the gateway certificate: new sessions get the new one")
+def test_gateway_cert_rotation(api, platform, gateway, proxy, virtual_devices, faults,
+                               wait_for):
+    import asyncio
+    import ssl
+
+    from cryptography import x509
+
+    fleet = virtual_devices(1, gateway=proxy, reconnect_max_s=1.0)
+    name = fleet.names[0]
+    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+    serial = faults.rotate_gateway_cert(gateway, platform.cluster.pki, platform.token)
+
+    def presented_serial() -> int:
+        async def probe() -> int:
+            ident = platform.cluster.pki.platform.issue_identity("probe")
+            files = ident.save(platform.cluster.data_dir / "probe", "id")
+            from wasmbed.pki.layout import client_context
+            ctx = client_context(files, platform.cluster.pki.platform.cert_pem)
+            _, writer = await asyncio.open_connection(*gateway.tls_address, ssl=ctx,
+                                                      server_hostname="localhost")
+            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            writer.close()
+            return x509.load_der_x509_certificate(der).serial_number
+        return asyncio.run(probe())
+
+    wait_for(lambda: presented_serial() == serial, 20, "the gateway presenting its new cert",
+             ignore=(ssl.SSLError, OSError))
+    faults.network(proxy).cut()
+    wait_for(lambda: fleet_state(fleet, name, "connected"), 20, f"{name} reconnected")
+    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")

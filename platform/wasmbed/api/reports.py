@@ -6,6 +6,7 @@ module reported Running); controllers derive phases from them.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from wasmbed.controllers.application import app_of_module, merge_entry
@@ -34,13 +35,22 @@ async def apply_reports(store: Store, gateway: str, events: list[dict[str, Any]]
     return applied
 
 
+MAX_CLOCK_SKEW_S = 30.0
+
+
 async def _apply(store: Store, gateway: str, e: dict[str, Any]) -> None:
-    at = iso(float(e["at"])) if e.get("at") else iso()
+    # A gateway's clock is not trusted beyond a little skew: a gateway living in the future
+    # would otherwise keep its devices "fresh" for ever. Its skew is reported instead.
+    now = time.time()
+    reported = float(e["at"]) if e.get("at") else now
+    at = iso(reported if abs(reported - now) <= MAX_CLOCK_SKEW_S else now)
     kind = e.get("type")
     if kind == "gateway":
+        skew = round(reported - now, 1)
         await store.patch_status("Gateway", gateway, {
             "lastHeartbeat": at, "connectedDevices": e.get("connectedDevices", 0),
-            "pendingOperations": e.get("pendingOps", 0)})
+            "pendingOperations": e.get("pendingOps", 0),
+            "clockSkewSeconds": skew if abs(skew) > MAX_CLOCK_SKEW_S else 0})
     elif kind == "connected":
         gw = await store.get("Gateway", gateway)
         await store.patch_status("Device", e["device"], {

@@ -69,6 +69,10 @@ class Console:
                                       f"{pattern!r}; last lines:\n{tail}")
                 self._cond.wait(remaining)
 
+    def write(self, data: bytes) -> None:
+        """Send bytes to the board's console UART input."""
+        self.sock.sendall(data)
+
     def close(self) -> None:
         try:
             self.sock.close()

@@ -61,6 +61,7 @@ class Gateway:
         self.tls: ssl.SSLContext | None = None
         self.factory_ca: x509.Certificate | None = None
         self._crl = ""
+        self._identity_mtime = 0
         self._handshakes = asyncio.Semaphore(config.max_handshakes)
         self._refresh_now = asyncio.Event()
         self.tls_port = config.tls_port
@@ -69,10 +70,14 @@ class Gateway:
     # --- trust --------------------------------------------------------------------------
 
     async def refresh_trust(self) -> bool:
-        """Fetch CA certs and CRLs; rebuild the TLS context and cut revoked sessions."""
+        """Fetch CA certs and CRLs and re-read our own certificate (rotation); rebuild the
+        TLS context for new connections and cut sessions whose certificate was revoked."""
         trust = await self.control.trust()
-        if self.tls is not None and trust["crl"] == self._crl:
+        identity_mtime = self.config.cert_file.stat().st_mtime_ns
+        if self.tls is not None and trust["crl"] == self._crl and \
+                identity_mtime == self._identity_mtime:
             return False
+        self._identity_mtime = identity_mtime  # a rotated certificate is picked up here
         self.factory_ca = x509.load_pem_x509_certificate(trust["factoryCa"].encode())
         bundle = (trust["factoryCa"] + trust["platformCa"]).encode()
         self.tls = server_context((self.config.cert_file, self.config.key_file), bundle,
