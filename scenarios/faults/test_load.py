@@ -21,4 +21,5 @@ def test_thundering_herd_after_gateway_crash(api, gateway, virtual_devices, faul
     faults.restart(gateway.process)
     wait_for(lambda: devices_phase(api, fleet.names, "Connected"), 90,
              "100 devices Connected after the herd", interval=0.5)
-    assert api.gateway(gateway.name)["status"]["connectedDevices"] in range(90, 101)
+    wait_for(lambda: api.gateway(gateway.name)["status"].get("connectedDevices") == 100, 20,
+             "the gateway to report 100 sessions")
