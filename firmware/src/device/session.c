@@ -34,7 +34,7 @@ static int send_msg(wb_msg_t *m) {
     }
     wb_frame_header(tx, (uint32_t)n);
     int err = tls_write_all(tx, (size_t)n + WB_HEADER_SIZE);
-    if (err) printf("wasmbed: tls write failed (wolfSSL error %d)\r\n", -err);
+    if (err) printf("wasmbed: tls write failed (wolfSSL error %d)\r\n", err);
     return err;
 }
 
@@ -333,7 +333,7 @@ session_result_t session_run(const provision_t *prov) {
         }
     }
     if (err < 0) {
-        printf("wasmbed: tls handshake failed (wolfSSL error %d)\r\n", -err);
+        printf("wasmbed: tls handshake failed (wolfSSL error %d)\r\n", err);
         tls_close();
         return SESSION_FAILED;
     }
@@ -354,7 +354,7 @@ session_result_t session_run(const provision_t *prov) {
             session_prov = prov;
             result = operational ? operate(interval) : enroll(prov);
         } else if (got < 0) {
-            printf("wasmbed: refused: tls error %d (certificate not accepted?)\r\n", -got);
+            printf("wasmbed: refused: tls error %d (certificate not accepted?)\r\n", got);
         } else {
             printf("wasmbed: no HelloAck\r\n");
         }

@@ -76,11 +76,16 @@ int tls_open(const provision_t *prov, const uint8_t *cert, size_t cert_len) {
     return 0;
 }
 
+/* wolfSSL_get_error() gives negative codes for failures and small positive ones for
+ * WANT_READ/WANT_WRITE/ZERO_RETURN: every failure leaves here negative. */
+static int failure(int err) { return err < 0 ? err : -err; }
+
 int tls_connect_step(void) {
     if (!ssl) return -1;
     if (wolfSSL_connect(ssl) == WOLFSSL_SUCCESS) return 1;
     int err = wolfSSL_get_error(ssl, 0);
-    return (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) ? 0 : -err;
+    return (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) ? 0
+                                                                              : failure(err);
 }
 
 int tls_write_all(const uint8_t *data, size_t len) {
@@ -89,7 +94,7 @@ int tls_write_all(const uint8_t *data, size_t len) {
         if (n <= 0) {
             int err = wolfSSL_get_error(ssl, n);
             if (err == WOLFSSL_ERROR_WANT_WRITE || err == WOLFSSL_ERROR_WANT_READ) continue;
-            return -err;
+            return failure(err);
         }
         data += n;
         len -= (size_t)n;
@@ -102,7 +107,7 @@ int tls_read(uint8_t *buf, size_t cap) {
     if (n > 0) return n;
     int err = wolfSSL_get_error(ssl, n);
     if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) return 0;
-    return err == WOLFSSL_ERROR_ZERO_RETURN ? -1 : -err;
+    return err == WOLFSSL_ERROR_ZERO_RETURN ? -1 : failure(err);
 }
 
 void tls_close(void) {
