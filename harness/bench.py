@@ -20,9 +20,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.boards import build_firmware
 from harness.evidence import Evidence
 from harness.stack import Cluster, GatewayHandle, Platform
+from wasmbed import examples
 from wasmbed.device.provision import provision
+from wasmbed.emulation import QemuBoard, board_spec
+from wasmbed.emulation.catalog import BoardSpec
+from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import PkiLayout
 from wasmbed.pki.layout import client_context
 from wasmbed.processes import ManagedProcess, ProcessGroup
@@ -185,13 +190,6 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
         console.print("[yellow]no heartbeat samples: hold longer than the interval[/]")
 
 
-SIXTEEN_KIB_APP = """(module
-  (import "env" "sleep_ms" (func $sleep_ms (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 1024) "{filler}")
-  (func (export "run") (loop $again (call $sleep_ms (i32.const 200)) (br $again))))"""
-
-
 @app.command()
 def firmware(
     runs: int = typer.Option(3, help="boots to measure"),
@@ -199,15 +197,8 @@ def firmware(
 ) -> None:
     """Real firmware in QEMU: boot-to-banner, boot-to-Connected, deploy-to-Running of a
     16 KiB module, flash/RAM use and heap left for wasm apps."""
-    import wasmtime
-
-    from harness.boards import build_firmware
-    from wasmbed.emulation import QemuBoard, board_spec
-    from wasmbed.emulation.provisioning import write_blob
-
     spec = board_spec(board_name)
-    filler = "".join(f"\\{b:02x}" for b in bytes(range(256))) * 62
-    module = bytes(wasmtime.wat2wasm(SIXTEEN_KIB_APP.format(filler=filler)))
+    module = examples.padded(15_800, forever=True)  # a 16 KiB module that keeps running
     rows: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="wasmbed-fwbench-") as tmp:
         root = Path(tmp)
@@ -216,8 +207,7 @@ def firmware(
         for i in range(runs):
             group = ProcessGroup()
             try:
-                rows.append(_firmware_run(root / f"run-{i}", group, spec, elf, module,
-                                          QemuBoard, write_blob))
+                rows.append(_firmware_run(root / f"run-{i}", group, spec, elf, module))
             finally:
                 group.reap()
     table = Table("figure", *[f"run {i + 1}" for i in range(len(rows))], "median",
@@ -235,8 +225,8 @@ def firmware(
                   f"{size['ramStatic']} B, heap {size['heap']} B, stack {size['stack']} B")
 
 
-def _firmware_run(root: Path, group: ProcessGroup, spec, elf: Path, module: bytes,  # noqa: ANN001
-                  QemuBoard, write_blob) -> dict[str, float]:  # noqa: ANN001
+def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
+                  module: bytes) -> dict[str, float]:
     ev = Evidence(root / "evidence")
     ev.directory.mkdir(parents=True)
     pki = PkiLayout(root / "pki").init()

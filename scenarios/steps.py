@@ -66,3 +66,14 @@ def entry_history(api: ApiClient, app: str, device: str, since: str, until: str,
             if step[0] == until and len(history) > 1:
                 return history
     raise AssertionError(f"no {until} for {device} in {app} within {timeout} s: {history}")
+
+
+def gateway_chunks_acked(gateway: Any, token: str) -> float:
+    """Deploy chunks the gateway has had acknowledged (its Prometheus counter)."""
+    import httpx
+
+    text = httpx.get(f"{gateway.http_url}/metrics",
+                     headers={"Authorization": f"Bearer {token}"}).text
+    line = next(ln for ln in text.splitlines()
+                if ln.startswith("wasmbed_gateway_deploy_chunks_total"))
+    return float(line.split()[-1])

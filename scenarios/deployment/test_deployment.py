@@ -10,27 +10,20 @@ import json
 import allure
 import httpx
 import pytest
-import wasmtime
 
-from scenarios.steps import app_device_phase, app_phase, device_phase, devices_phase
+from scenarios.steps import (
+    app_device_phase,
+    app_phase,
+    device_phase,
+    devices_phase,
+    gateway_chunks_acked,
+)
 from wasmbed import examples
 from wasmbed.client import ApiError
 from wasmbed.protocol import DeployStep
 from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Deployment")]
-
-
-def padded_module(size: int) -> bytes:
-    """A valid module of about `size` bytes: hello plus a data segment of filler."""
-    filler = "".join(f"\\{b:02x}" for b in hashlib.sha256(b"x").digest()) * (size // 32)
-    wat = f'''(module
-      (import "env" "log" (func $log (param i32 i32)))
-      (memory (export "memory") 1)
-      (data (i32.const 0) "big module ran")
-      (data (i32.const 1024) "{filler}")
-      (func (export "run") (result i32) (call $log (i32.const 0) (i32.const 14)) (i32.const 7)))'''
-    return bytes(wasmtime.wat2wasm(wat))
 
 
 @pytest.fixture
@@ -127,7 +120,7 @@ def test_oversized_module_refused(api, virtual_devices, wait_for):
     fleet = virtual_devices(1, max_module_size=4096)
     name = fleet.names[0]
     wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
-    api.create_application("big", padded_module(8192), devices=[name])
+    api.create_application("big", examples.padded(8192), devices=[name])
     entry = wait_for(lambda: app_device_phase(api, "big", name, "Failed"), 20, "big Failed")
     assert "accepts at most 4096 bytes" in entry["error"]
 
@@ -161,16 +154,11 @@ def test_gateway_restart_mid_deployment_resumes(api, virtual_devices, gateway, w
     fleet = virtual_devices(1, ack_delay_ms=40)
     name = fleet.names[0]
     wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
-    wasm = padded_module(40_000)
+    wasm = examples.padded(40_000)
     api.create_application("bulky", wasm, devices=[name])
-    metrics_url = f"{gateway.http_url}/metrics"
-    auth = {"Authorization": f"Bearer {api.token}"}
 
     def chunks_acked() -> object:
-        text = httpx.get(metrics_url, headers=auth).text
-        line = next(ln for ln in text.splitlines()
-                    if ln.startswith("wasmbed_gateway_deploy_chunks_total"))
-        n = float(line.split()[-1])
+        n = gateway_chunks_acked(gateway, api.token)
         return n if n >= 8 else Seen(n)
 
     with allure.step("kill -9 the gateway after a few chunks were acknowledged"):

@@ -6,39 +6,24 @@ from __future__ import annotations
 import allure
 import httpx
 import pytest
-import wasmtime
 
-from scenarios.steps import app_device_phase, device_phase, entry_history
+from scenarios.steps import (
+    app_device_phase,
+    device_phase,
+    entry_history,
+    gateway_chunks_acked,
+)
+from wasmbed import examples
 from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Faults"), pytest.mark.board("stm32f4_discovery")]
-
-SLEEPER = """(module
-  (import "env" "sleep_ms" (func $sleep_ms (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 1024) "{filler}")
-  (func (export "run") (loop $again (call $sleep_ms (i32.const 200)) (br $again))))"""
-
-
-def big_module(kib: int) -> bytes:
-    filler = "".join(f"\\{b:02x}" for b in bytes(range(256))) * (4 * kib)
-    return bytes(wasmtime.wat2wasm(SLEEPER.format(filler=filler)))
-
-
-def chunks_acked(gateway, token) -> float:
-    text = httpx.get(f"{gateway.http_url}/metrics",
-                     headers={"Authorization": f"Bearer {token}"}).text
-    line = next(ln for ln in text.splitlines()
-                if ln.startswith("wasmbed_gateway_deploy_chunks_total"))
-    return float(line.split()[-1])
-
 
 @allure.story("Power cut between deploy chunks: the device recovers and the module runs")
 @pytest.mark.fault("board")
 def test_power_cut_mid_deployment(api, connected_board, gateway, faults, wait_for):
     name, b = connected_board
-    api.create_application("big", big_module(28), devices=[name])
-    wait_for(lambda: chunks_acked(gateway, api.token) >= 4 or Seen("fewer chunks"), 60,
+    api.create_application("big", examples.padded(28 * 1024, forever=True), devices=[name])
+    wait_for(lambda: gateway_chunks_acked(gateway, api.token) >= 4 or Seen("fewer chunks"), 60,
              "4 chunks acknowledged", ignore=(httpx.HTTPError, StopIteration))
     faults.power_cut(b)
     b.console.wait_for_line("wasmbed: boot", 10)
@@ -52,7 +37,7 @@ def test_power_cut_mid_deployment(api, connected_board, gateway, faults, wait_fo
 @pytest.mark.fault("board")
 def test_power_cut_while_running_redeploys(api, connected_board, faults, wait_for):
     name, b = connected_board
-    api.create_application("sleeper", big_module(1), devices=[name])
+    api.create_application("sleeper", examples.padded(1024, forever=True), devices=[name])
     b.console.wait_for_line(r"wasmbed: app sleeper@1 running", 60)
     wait_for(lambda: app_device_phase(api, "sleeper", name, "Running"), 30, "Running")
     since = api.request("GET", "/api/v1/applications")["resourceVersion"]

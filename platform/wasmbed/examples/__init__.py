@@ -22,3 +22,26 @@ def wasm(name: str) -> bytes:
     if not path.exists():
         raise FileNotFoundError(f"no example app {name!r}; available: {', '.join(names())}")
     return bytes(wasmtime.wat2wasm(path.read_text()))
+
+
+_PADDED = """(module
+  (import "env" "log" (func $log (param i32 i32)))
+  (import "env" "sleep_ms" (func $sleep_ms (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "big module ran")
+  (data (i32.const 1024) "{filler}")
+  (func (export "run") (result i32)
+    (call $log (i32.const 16) (i32.const 14))  ;; not 0: wasm3 treats it as NULL
+    {body}
+    (i32.const 7)))"""
+
+
+def padded(filler_bytes: int, *, forever: bool = False) -> bytes:
+    """A valid module carrying `filler_bytes` of data (size and transfer tests): it logs
+    "big module ran", then returns 7 — or, with forever, sleeps in a loop until stopped."""
+    if not 0 <= filler_bytes <= 64 * 1024 - 1024:
+        raise ValueError("filler must fit the module's one page after offset 1024")
+    pattern = bytes(range(256)) * (filler_bytes // 256 + 1)
+    filler = "".join(f"\\{b:02x}" for b in pattern[:filler_bytes])
+    body = "(loop $again (call $sleep_ms (i32.const 200)) (br $again))" if forever else ""
+    return bytes(wasmtime.wat2wasm(_PADDED.format(filler=filler, body=body)))
