@@ -7,7 +7,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,7 @@ class Platform:
         proc = group.add(ManagedProcess("api", wasmbed_argv(*args), evidence.path("api"),
                                         evidence.directory / "api.ready"))
         info = proc.start()
-        # pin the port: a restarted API server comes back where gateways expect it
-        args[args.index("--port") + 1] = info["url"].rsplit(":", 1)[1]
-        proc.argv = wasmbed_argv(*args)
+        proc.set_arg("--port", info["url"].rsplit(":", 1)[1])  # restarts come back here
         token = (cluster.data_dir / "token").read_text().strip()
         return cls(proc, cluster, ApiClient(info["url"], token))
 
@@ -78,7 +76,6 @@ class Platform:
 class GatewayHandle:
     name: str
     process: ManagedProcess
-    argv: list[str] = field(default_factory=list)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -123,12 +120,9 @@ class GatewayHandle:
         proc = group.add(ManagedProcess(name, [*wrapper, *wasmbed_argv(*args)],
                                         evidence.path(name), ready))
         info = proc.start()
-        # pin the ephemeral ports so a restart comes back where devices expect it
-        pinned = list(args)
-        pinned[pinned.index("--port") + 1] = str(info["tlsPort"])
-        pinned[pinned.index("--http-port") + 1] = info["http"].rsplit(":", 1)[1]
-        proc.argv = [*wrapper, *wasmbed_argv(*pinned)]
-        return cls(name, proc, pinned)
+        proc.set_arg("--port", str(info["tlsPort"]))  # restarts come back where devices are
+        proc.set_arg("--http-port", info["http"].rsplit(":", 1)[1])
+        return cls(name, proc)
 
 
 @dataclass
@@ -198,7 +192,5 @@ class ProxyHandle:
         argv = wasmbed_argv("proxy", "--target", f"{host}:{port}", "--ready-file", str(ready))
         proc = group.add(ManagedProcess(name, argv, evidence.path(name), ready))
         proc.start()
-        # pin the port so a restarted proxy comes back where the devices expect it
-        proc.argv = wasmbed_argv("proxy", "--target", f"{host}:{port}", "--port",
-                                 str(proc.info["port"]), "--ready-file", str(ready))
+        proc.set_arg("--port", str(proc.info["port"]))  # restarts come back here
         return cls(name, proc, gateway)

@@ -31,3 +31,10 @@ def test_dying_before_ready_shows_its_output(tmp_path):
                        tmp_path / "boom.log", tmp_path / "never")
     with pytest.raises(ProcessFailed, match="(?s)exited with 3.*no config"):
         p.start()
+
+
+def test_set_arg_replaces_or_appends(tmp_path):
+    p = ManagedProcess("x", ["prog", "--port", "0"], tmp_path / "x.log")
+    p.set_arg("--port", "4242")
+    p.set_arg("--name", "a")
+    assert p.argv == ["prog", "--port", "4242", "--name", "a"]

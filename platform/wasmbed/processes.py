@@ -55,6 +55,14 @@ class ManagedProcess:
             return "(no output)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def set_arg(self, option: str, value: str) -> None:
+        """Set the value after `option` for the next start (e.g. pin a port that was 0, so a
+        restarted process comes back where its peers expect it)."""
+        if option in self.argv:
+            self.argv[self.argv.index(option) + 1] = value
+        else:
+            self.argv += [option, value]
+
     def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         if self.alive:
             raise RuntimeError(f"{self.name} is already running")
