@@ -225,31 +225,37 @@ static void dispatch(wb_msg_t *m, bool busy) {
     }
 }
 
-int session_service(uint32_t ms) {
-    const bool busy = true; /* only called from inside a running module */
+/* One turn of the session: a heartbeat when due, the ack deadline, one received frame.
+ * `busy` while a module runs (deploy steps are then refused). -1 when the link is lost. */
+static int service_step(bool busy, uint32_t wait_ms) {
+    uint32_t now = hal_millis();
+    if ((int32_t)(now - next_beat) >= 0) {
+        if (heartbeat() < 0) link_failed = true;
+        next_beat = now + interval_ms;
+    }
+    if (!link_failed && now - last_ack > 3u * interval_ms + 2000u) {
+        printf("wasmbed: disconnected: no heartbeat ack\r\n");
+        link_failed = true;
+    }
+    if (link_failed) return -1;
+    wb_msg_t *const m = &msg;
+    int got = recv_msg(m, wait_ms);
+    if (got < 0) {
+        printf("wasmbed: disconnected: link error %d\r\n", got);
+        link_failed = true;
+        return -1;
+    }
+    if (got > 0) {
+        dispatch(m, busy);
+        consume_frame();
+    }
+    return 0;
+}
+
+int session_service(uint32_t ms) { /* only called from inside a running module */
     uint32_t start = hal_millis();
     do {
-        uint32_t now = hal_millis();
-        if ((int32_t)(now - next_beat) >= 0) {
-            if (heartbeat() < 0) link_failed = true;
-            next_beat = now + interval_ms;
-        }
-        if (now - last_ack > 3u * interval_ms + 2000u) {
-            printf("wasmbed: disconnected: no heartbeat ack\r\n");
-            link_failed = true;
-        }
-        if (link_failed) return -1;
-        wb_msg_t *const m = &msg;
-        int got = recv_msg(m, 10);
-        if (got < 0) {
-            printf("wasmbed: disconnected: link error %d\r\n", got);
-            link_failed = true;
-            return -1;
-        }
-        if (got > 0) {
-            dispatch(m, busy);
-            consume_frame();
-        }
+        if (service_step(true, 10) < 0) return -1;
     } while (hal_millis() - start < ms);
     return 0;
 }
@@ -260,25 +266,7 @@ static session_result_t operate(uint32_t interval_s) {
     last_ack = next_beat = hal_millis();
     link_failed = run_pending = false;
     for (;;) {
-        uint32_t now = hal_millis();
-        if ((int32_t)(now - next_beat) >= 0) {
-            if (heartbeat() < 0) return SESSION_FAILED;
-            next_beat = now + interval_ms;
-        }
-        if (now - last_ack > 3u * interval_ms + 2000u) {
-            printf("wasmbed: disconnected: no heartbeat ack\r\n");
-            return SESSION_FAILED;
-        }
-        wb_msg_t *const m = &msg;
-        int got = recv_msg(m, 20);
-        if (got < 0) {
-            printf("wasmbed: disconnected: link error %d\r\n", got);
-            return SESSION_FAILED;
-        }
-        if (got > 0) {
-            dispatch(m, false);
-            consume_frame();
-        }
+        if (service_step(false, 20) < 0) return SESSION_FAILED;
         if (run_pending) {
             run_pending = false;
             char mid[65];
