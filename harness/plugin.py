@@ -21,6 +21,7 @@ import pytest
 from harness.boards import build_apps, build_firmware, start_board
 from harness.evidence import Evidence
 from harness.faults import Faults
+from harness.kube import Kube
 from harness.stack import Cluster, Fleet, GatewayHandle, Platform, ProxyHandle
 from wasmbed import __version__
 from wasmbed.client import ApiClient
@@ -39,9 +40,6 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "artifacts": ("keep every test's logs and traces under this dir", None, "string"),
     "heartbeat_interval": ("gateway heartbeat interval (s) in scenarios", "1", "string"),
 }
-AVAILABLE_CLUSTERS = {"embedded"}
-PLANNED_CLUSTERS = {"local": "issue #5 (Kubernetes backend)",
-                    "kubeconfig": "issue #5 (Kubernetes backend)"}
 EVIDENCE = pytest.StashKey[Evidence]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 OPT_IN_MARKERS = ("scale", "slow", "demo_failure")
@@ -80,10 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: slow scenario; runs only with -m slow")
     config.addinivalue_line("markers", "demo_failure: fails on purpose; only with -m demo_failure")
     cluster = setting(config, "cluster")
-    if cluster not in AVAILABLE_CLUSTERS:
-        raise pytest.UsageError(
-            f"--cluster {cluster} is not yet available (it arrives with "
-            f"{PLANNED_CLUSTERS.get(cluster, 'a later issue')}); use --cluster embedded")
+    if cluster not in ("embedded", "local", "kubeconfig"):
+        raise pytest.UsageError(f"wasmbed_cluster = {cluster}: expected embedded, local or "
+                                "kubeconfig")
     _configure_allure(config)
 
 
@@ -203,10 +200,36 @@ def processes(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[Pr
     assert not problems, f"could not stop every process: {problems}"
 
 
+@pytest.fixture(scope="session")
+def kube(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    """A Kubernetes API with our CRDs: with --cluster kubeconfig the user's current cluster,
+    otherwise a local etcd + kube-apiserver started for this session (and worker) - also
+    under --cluster embedded, for the tests that check both backends."""
+    mode = "kubeconfig" if setting(request.config, "cluster") == "kubeconfig" else "local"
+    group = ProcessGroup()
+    try:
+        yield Kube.start(mode, tmp_path_factory.mktemp("kube"), group)
+    finally:
+        group.reap()
+
+
 @pytest.fixture
-def cluster(tmp_path: Path, pki: PkiLayout) -> Cluster:
-    """A fresh store (and a private copy of the session PKI) for this test."""
-    return Cluster.embedded(tmp_path, pki)
+def kube_namespace(kube: Kube) -> Iterator[str]:
+    """A fresh namespace for this test, deleted afterwards."""
+    name = kube.new_namespace()
+    yield name
+    kube.delete_namespace(name)
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest, tmp_path: Path, pki: PkiLayout) -> Cluster:
+    """A fresh store (and a private copy of the session PKI) for this test: an embedded
+    store, or (--cluster local/kubeconfig) a fresh namespace of the Kubernetes cluster."""
+    if setting(request.config, "cluster") == "embedded":
+        return Cluster.embedded(tmp_path, pki)
+    kube: Kube = request.getfixturevalue("kube")
+    return Cluster.kubernetes(tmp_path, pki, kube, request.getfixturevalue("kube_namespace"))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.evidence import Evidence
+from harness.kube import Kube
 from wasmbed.client import ApiClient
 from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
@@ -25,16 +26,40 @@ def unique(prefix: str) -> str:
 
 @dataclass
 class Cluster:
-    """A fresh, isolated store and PKI (a copy of the session CAs) for one test."""
+    """A fresh, isolated store and PKI (a copy of the session CAs) for one test: the
+    embedded store in `data_dir`, or a Kubernetes namespace of its own."""
 
     backend: str
     data_dir: Path
+    kube: Kube | None = None
+    namespace: str | None = None
 
     @classmethod
     def embedded(cls, root: Path, session_pki: PkiLayout) -> Cluster:
         data = root / "api"
         shutil.copytree(session_pki.root, data / "pki")
         return cls("embedded", data)
+
+    @classmethod
+    def kubernetes(cls, root: Path, session_pki: PkiLayout, kube: Kube,
+                   namespace: str) -> Cluster:
+        data = root / "api"
+        shutil.copytree(session_pki.root, data / "pki")
+        return cls("kubernetes", data, kube, namespace)
+
+    @property
+    def store_args(self) -> list[str]:
+        """What tells a `wasmbed api`/`controller` process to use this cluster's store."""
+        if self.kube is None:
+            return []
+        return ["--store", "kubernetes", "--namespace", str(self.namespace),
+                *self.kube.kubeconfig_args]
+
+    def kubectl(self, *args: str) -> str:
+        """kubectl in this cluster's namespace, as the admin (what an operator would see)."""
+        if self.kube is None:
+            raise RuntimeError("kubectl needs --cluster local or kubeconfig")
+        return self.kube.kubectl("-n", str(self.namespace), *args)
 
     @property
     def pki(self) -> PkiLayout:
@@ -59,9 +84,12 @@ class Platform:
 
     @classmethod
     def start(cls, cluster: Cluster, group: ProcessGroup, evidence: Evidence,
-              cert_lifetime_s: float | None = None) -> Platform:
+              cert_lifetime_s: float | None = None, controllers: bool = True) -> Platform:
+        """`controllers=False`: the API alone; run them with `start_controller`."""
         args = ["api", "--verbose", "--data-dir", str(cluster.data_dir), "--port", "0",
-                "--ready-file", str(evidence.directory / "api.ready")]
+                "--ready-file", str(evidence.directory / "api.ready"), *cluster.store_args]
+        if not controllers:
+            args.append("--no-controllers")
         if cert_lifetime_s is not None:
             args += ["--cert-lifetime", str(cert_lifetime_s)]
         proc = group.add(ManagedProcess("api", wasmbed_argv(*args), evidence.path("api"),
@@ -70,6 +98,19 @@ class Platform:
         proc.set_arg("--port", info["url"].rsplit(":", 1)[1])  # restarts come back here
         token = (cluster.data_dir / "token").read_text().strip()
         return cls(proc, cluster, ApiClient(info["url"], token))
+
+
+def start_controller(cluster: Cluster, group: ProcessGroup, evidence: Evidence,
+                     identity: str, lease_s: float = 15.0) -> ManagedProcess:
+    """A `wasmbed controller` replica (as in the Deployment manifest) on this cluster."""
+    ready = evidence.directory / f"{identity}.ready"
+    args = ["controller", "--verbose", "--token-file", str(cluster.data_dir / "token"),
+            "--data-dir", str(cluster.data_dir), "--identity", identity,
+            "--lease-seconds", str(lease_s), "--ready-file", str(ready), *cluster.store_args]
+    proc = group.add(ManagedProcess(identity, wasmbed_argv(*args), evidence.path(identity),
+                                    ready))
+    proc.start()
+    return proc
 
 
 @dataclass

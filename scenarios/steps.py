@@ -77,3 +77,12 @@ def gateway_chunks_acked(gateway: Any, token: str) -> float:
     line = next(ln for ln in text.splitlines()
                 if ln.startswith("wasmbed_gateway_deploy_chunks_total"))
     return float(line.split()[-1])
+
+
+def kubectl_row(cluster: Any, resource: str, name: str) -> dict[str, str]:
+    """`kubectl get RESOURCE NAME` as {column: value}: what an operator sees with the
+    ordinary tools (the CRDs' printer columns)."""
+    header, row = cluster.kubectl("get", resource, name).splitlines()[:2]
+    starts = [i for i, c in enumerate(header) if c != " " and (i == 0 or header[i - 1] == " ")]
+    bounds = [*starts[1:], None]
+    return {header[a:b].strip(): row[a:b].strip() for a, b in zip(starts, bounds, strict=True)}

@@ -29,11 +29,21 @@ def test_scale_and_slow_are_opt_in(scratch):
         passed=1, deselected=2)
 
 
-def test_unavailable_cluster_backend_is_a_clear_usage_error(scratch):
+def test_unknown_cluster_backend_in_ini_is_a_clear_usage_error(scratch):
+    scratch.makeini("[pytest]\nwasmbed_cluster = minikube\n")
     scratch.makepyfile("def test_x(): pass")
-    result = scratch.runpytest("--cluster", "local")
+    result = scratch.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--cluster local is not yet available*--cluster embedded*"])
+    result.stderr.fnmatch_lines(["*wasmbed_cluster = minikube*embedded, local or kubeconfig*"])
+
+
+def test_local_cluster_without_binaries_says_how_to_build_them(scratch, monkeypatch, tmp_path):
+    monkeypatch.setenv("WASMBED_ETCD", str(tmp_path / "etcd"))
+    monkeypatch.setenv("WASMBED_KUBE_APISERVER", str(tmp_path / "kube-apiserver"))
+    scratch.makepyfile("def test_x(cluster): pass")
+    result = scratch.runpytest("--cluster", "local", "-p", "no:allure_pytest")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*not built: *etcd*run tools/k8s/build.sh*"])
 
 
 def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):

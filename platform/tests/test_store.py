@@ -1,4 +1,6 @@
-"""The store contract. Parametrized by backend: the Kubernetes backend joins the list."""
+"""The store contract, one suite for both backends: the embedded SQLite store and the
+Kubernetes store against a real kube-apiserver (the session's local control plane, or the
+user's cluster with --cluster kubeconfig), each test in a fresh namespace."""
 
 from __future__ import annotations
 
@@ -18,11 +20,29 @@ from wasmbed.store import (
 )
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", "kubernetes"])
 async def store(request, tmp_path):
-    s = EmbeddedStore(tmp_path / "store.sqlite", history=50)
+    if request.param == "embedded":
+        s = EmbeddedStore(tmp_path / "store.sqlite", history=50)
+    else:
+        from wasmbed.store.kubernetes import KubernetesStore
+
+        kube = request.getfixturevalue("kube")
+        namespace = request.getfixturevalue("kube_namespace")
+        s = await KubernetesStore.connect(namespace, kube.platform_kubeconfig)
     yield s
     await s.close()
+
+
+async def events_of(store, kind: str, since: str, n: int) -> list[tuple[str, str]]:
+    """The first n non-bookmark events (bookmarks may come at any time on Kubernetes)."""
+    out = []
+    async for ev in store.watch(kind, since):
+        if ev.type != "BOOKMARK":
+            out.append((ev.type, ev.object["metadata"]["name"]))
+        if len(out) == n:
+            return out
+    return out
 
 
 def dev(name: str, **labels: str) -> dict:
@@ -72,32 +92,24 @@ async def test_watch_resumes_from_resource_version(store):
     await store.create(dev("b"))
     await store.patch_status("Device", "a", {"phase": "Connected"})
     await store.delete("Device", "b")
-    events = []
-    async for ev in store.watch("Device", rv):
-        events.append((ev.type, ev.object["metadata"]["name"]))
-        if len(events) == 3:
-            break
+    events = await asyncio.wait_for(events_of(store, "Device", rv, 3), 10)
     assert events == [("ADDED", "b"), ("MODIFIED", "a"), ("DELETED", "b")]
 
 
 async def test_watch_waits_for_new_events(store):
     _, rv = await store.list("Device")
 
-    async def first_event():
-        async for ev in store.watch("Device", rv):
-            return ev
-
-    task = asyncio.create_task(first_event())
+    task = asyncio.create_task(events_of(store, "Device", rv, 1))
     await asyncio.sleep(0)  # let the watcher block on "no events yet"
     await store.create(dev("late"))
-    ev = await asyncio.wait_for(task, 5)
-    assert ev.type == "ADDED" and ev.object["metadata"]["name"] == "late"
+    assert await asyncio.wait_for(task, 10) == [("ADDED", "late")]
 
 
 async def test_watch_from_trimmed_history_is_gone(store):
     await store.create(dev("a"))
-    for i in range(1100):  # history=50, trimmed every 1000 writes
-        await store.patch_status("Device", "a", {"n": i})
+    if isinstance(store, EmbeddedStore):  # history=50, trimmed every 1000 writes (on
+        for i in range(1100):  # Kubernetes "1" is older than any watch cache already)
+            await store.patch_status("Device", "a", {"n": i})
     with pytest.raises(Gone):
         async for _ in store.watch("Device", "1"):
             break
@@ -153,3 +165,36 @@ async def test_store_survives_reopen(tmp_path):
 async def test_unknown_kind(store):
     with pytest.raises(NotFound):
         await store.get("Pod", "x")
+
+
+async def test_missing_object_and_missing_version(store):
+    with pytest.raises(NotFound):
+        await store.get("Device", "nope")
+    with pytest.raises(NotFound):
+        await store.patch_status("Device", "nope", {"phase": "X"})
+    with pytest.raises(NotFound):
+        await store.delete("Device", "nope")
+    obj = await store.create(dev("a"))
+    del obj["metadata"]["resourceVersion"]
+    with pytest.raises(Conflict):  # an update must say which version it replaces
+        await store.update(obj)
+
+
+async def test_status_written_at_create_is_kept(store):
+    obj = dev("a")
+    obj["status"] = {"phase": "Pending"}
+    created = await store.create(obj)
+    assert created["status"] == {"phase": "Pending"}
+    assert (await store.get("Device", "a"))["status"] == {"phase": "Pending"}
+
+
+async def test_spec_writes_cannot_touch_status_and_status_writes_cannot_touch_spec(store):
+    obj = await store.patch_status("Device", (await store.create(dev("a")))["metadata"]["name"],
+                                   {"phase": "Connected"})
+    obj["status"] = {"phase": "Forged"}
+    obj = await store.update(obj)
+    assert obj["status"] == {"phase": "Connected"}
+    obj["spec"]["mcuType"] = "forged"
+    obj["status"] = {"phase": "Disconnected"}
+    obj = await store.update_status(obj)
+    assert obj["spec"]["mcuType"] == "virtual" and obj["status"]["phase"] == "Disconnected"

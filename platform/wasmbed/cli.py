@@ -63,6 +63,23 @@ def version() -> None:
     console.print(__version__)
 
 
+StoreOpt = Annotated[str, typer.Option(
+    "--store", help="embedded (SQLite in the data dir) or kubernetes (CRDs in a namespace)")]
+KubeconfigOpt = Annotated[Path | None, typer.Option(
+    help="kubeconfig for --store kubernetes; default $KUBECONFIG, ~/.kube/config, in-cluster")]
+NamespaceOpt = Annotated[str | None, typer.Option(
+    help="namespace for --store kubernetes; default the context's, else 'wasmbed'")]
+
+
+def _store_config(store: str, kubeconfig: Path | None, namespace: str | None) -> Any:
+    from wasmbed.store.opening import StoreConfig
+
+    if store not in ("embedded", "kubernetes"):
+        err.print(f"[red]--store {store}[/]: expected embedded or kubernetes")
+        raise typer.Exit(2)
+    return StoreConfig(store, kubeconfig, namespace)  # type: ignore[arg-type]
+
+
 @app.command()
 def api(
     data_dir: Annotated[Path, typer.Option(help="store, PKI and token live here")] = HOME / "api",
@@ -71,15 +88,58 @@ def api(
     pairing_seconds: Annotated[float, typer.Option(help="start with pairing mode on")] = 0.0,
     cert_lifetime: Annotated[float, typer.Option(help="operational cert lifetime, s")] = (
         365 * 86400.0),
+    store: StoreOpt = "embedded",
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+    controllers: Annotated[bool, typer.Option(
+        help="run the controllers in this process (on Kubernetes: while holding the Lease)")
+    ] = True,
     ready_file: Annotated[Path | None, typer.Option(help="write URLs here once ready")] = None,
     verbose: bool = False,
 ) -> None:
-    """Run the API server and controllers on the embedded store."""
+    """Run the API server (and, by default, the controllers)."""
     from wasmbed.api.main import ApiConfig, run_api
+    from wasmbed.store import StoreError
 
     _logging(verbose)
-    asyncio.run(run_api(ApiConfig(data_dir, host, port, pairing_seconds, cert_lifetime),
-                        ready_file))
+    config = ApiConfig(data_dir, host, port, pairing_seconds, cert_lifetime,
+                       _store_config(store, kubeconfig, namespace), controllers)
+    try:
+        asyncio.run(run_api(config, ready_file))
+    except StoreError as exc:
+        err.print(f"[red]store[/]: {exc}")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def controller(
+    token_file: Annotated[Path, typer.Option(help="API token (controllers call gateways with it)")],
+    store: StoreOpt = "kubernetes",
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+    data_dir: Annotated[Path, typer.Option(help="embedded store's data dir")] = HOME / "api",
+    identity: Annotated[str | None, typer.Option(help="Lease holder name; default host-pid")] = (
+        None),
+    lease_seconds: Annotated[float, typer.Option(help="Lease duration")] = 15.0,
+    ready_file: Path | None = None,
+    verbose: bool = False,
+) -> None:
+    """Run the device, application and gateway controllers on their own (replicas elect a
+    leader through a Lease; only the leader reconciles)."""
+    from wasmbed.controllers.runner import run_controllers
+    from wasmbed.store import StoreError
+
+    _logging(verbose)
+    if not token_file.exists():
+        err.print(f"[red]token file {token_file} does not exist[/]: it is in the API data dir")
+        raise typer.Exit(2)
+    try:
+        asyncio.run(run_controllers(_store_config(store, kubeconfig, namespace), data_dir,
+                                    token_file.read_text().strip(), identity, lease_seconds,
+                                    ready_file))
+    except StoreError as exc:
+        err.print(f"[red]store[/]: {exc}")
+        raise typer.Exit(1) from exc
 
 
 @app.command()

@@ -7,7 +7,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from wasmbed.store import AlreadyExists, Conflict, Gone, NotFound, StoreError
+from wasmbed.store import AlreadyExists, Conflict, Gone, Invalid, NotFound, StoreError
 from wasmbed.store.selectors import SelectorError
 
 HINTS: dict[type, tuple[str, str]] = {
@@ -15,6 +15,7 @@ HINTS: dict[type, tuple[str, str]] = {
     AlreadyExists: ("AlreadyExists", "choose another name, or delete the existing one first"),
     Conflict: ("Conflict", "get the resource again and retry with its resourceVersion"),
     Gone: ("Gone", "list again and watch from the returned resourceVersion"),
+    Invalid: ("Invalid", "fix the field the message names"),
 }
 
 

@@ -17,6 +17,7 @@ from scenarios.steps import (
     device_phase,
     devices_phase,
     gateway_chunks_acked,
+    kubectl_row,
 )
 from wasmbed import examples
 from wasmbed.client import ApiError
@@ -36,7 +37,7 @@ def connected(api, virtual_devices, wait_for):
 
 
 @allure.story("A module runs and reports its output")
-def test_hello_runs_and_reports_output(api, connected, wait_for):
+def test_hello_runs_and_reports_output(api, cluster, connected, wait_for):
     name, _ = connected
     api.create_application("hello", examples.wasm("hello"), devices=[name])
     entry = wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 20,
@@ -46,6 +47,10 @@ def test_hello_runs_and_reports_output(api, connected, wait_for):
     assert outputs[1]["kind"] == "value" and outputs[1]["value"] >= 0
     assert outputs[-1] == {**outputs[-1], "kind": "result", "value": 42}
     assert api.application("hello")["status"]["phase"] == "Completed"
+    if cluster.backend == "kubernetes":
+        with allure.step("kubectl get applications shows it Completed"):
+            row = kubectl_row(cluster, "applications", "hello")
+            assert (row["PHASE"], row["TARGETS"]) == ("Completed", "1"), row
 
 
 @allure.story("A long-running module streams values until stopped")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import allure
 import pytest
 
-from scenarios.steps import device_phase, fleet_state
+from scenarios.steps import device_phase, fleet_state, kubectl_row
 from wasmbed.pki import CertificateAuthority
 
 pytestmark = [allure.feature("Enrollment")]
 
 
 @allure.story("A registered device enrolls and connects")
-def test_registered_device_enrolls_and_connects(api, virtual_devices, wait_for):
+def test_registered_device_enrolls_and_connects(api, cluster, gateway, virtual_devices,
+                                                wait_for):
     with allure.step("register and start one device with a factory bootstrap identity"):
         fleet = virtual_devices(1)
         name = fleet.names[0]
@@ -25,6 +26,11 @@ def test_registered_device_enrolls_and_connects(api, virtual_devices, wait_for):
         assert status["lastHeartbeat"]
         assert status["capabilities"]["maxModuleSize"] > 0
     assert fleet.status(name)["state"] == "connected"
+    if cluster.backend == "kubernetes":
+        with allure.step("kubectl get devices shows it Connected, on its gateway"):
+            row = kubectl_row(cluster, "devices", name)
+            assert (row["NAME"], row["PHASE"], row["BOARD"], row["GATEWAY"]) == (
+                name, "Connected", "virtual", gateway.name), row
 
 
 @allure.story("An unregistered device is refused while pairing mode is off")

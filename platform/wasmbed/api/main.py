@@ -1,18 +1,18 @@
-"""`wasmbed api`: the API server with its controllers, on the embedded store."""
+"""`wasmbed api`: the API server with its controllers, on the embedded or Kubernetes store."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
 from wasmbed.api.app import build_app
 from wasmbed.api.context import ApiContext
-from wasmbed.controllers import ApplicationController, DeviceController, GatewayController
 from wasmbed.controllers.gateway_client import GatewayClient
+from wasmbed.controllers.runner import ControllerSet
 from wasmbed.pki import PkiLayout
 from wasmbed.serving import (
     bind,
@@ -22,7 +22,8 @@ from wasmbed.serving import (
     wait_for_shutdown_signal,
     write_ready,
 )
-from wasmbed.store import EmbeddedStore
+from wasmbed.store import EmbeddedStore, Store
+from wasmbed.store.opening import StoreConfig, open_store
 
 log = logging.getLogger("wasmbed.api")
 
@@ -34,37 +35,40 @@ class ApiConfig:
     port: int = 8080
     pairing_seconds: float = 0.0  # >0: start with pairing mode on for that long
     cert_lifetime_s: float = 365 * 86400.0
+    store: StoreConfig = field(default_factory=StoreConfig)
+    controllers: bool = True  # False: they run elsewhere (`wasmbed controller`)
 
 
 class ApiServer:
-    """API + controllers; `start()` returns once the socket accepts, `stop()` cleans up."""
+    """API + controllers; `start()` returns once the socket accepts, `stop()` cleans up.
+    `store` is an already opened store (Kubernetes); by default the embedded one."""
 
-    def __init__(self, config: ApiConfig) -> None:
+    def __init__(self, config: ApiConfig, store: Store | None = None) -> None:
         self.config = config
         data = config.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self.token, self.token_created = load_or_create_token(data / "token")
         self.pki = PkiLayout(data / "pki").init()
-        self.store = EmbeddedStore(data / "store.sqlite")
+        self.store = store or EmbeddedStore(data / "store.sqlite")
         self.gateways = GatewayClient(self.token)
         self.ctx = ApiContext(self.store, self.pki, self.token, self.gateways,
                               cert_lifetime_s=config.cert_lifetime_s)
         if config.pairing_seconds > 0:
             self.ctx.pairing.set(True, config.pairing_seconds)
-        self.controllers = [DeviceController(self.store), GatewayController(self.store),
-                            ApplicationController(self.store, self.gateways)]
+        self.controllers = ControllerSet(self.store, self.gateways) if config.controllers \
+            else None
 
     async def start(self) -> str:
         sock = bind(self.config.host, self.config.port)
         self.url = url_of(sock)
         self.server, self.task = await start_uvicorn(build_app(self.ctx), sock)
-        for c in self.controllers:
-            c.start()
+        if self.controllers:
+            self.controllers.start()
         return self.url
 
     async def stop(self) -> None:
-        for c in self.controllers:
-            await c.stop()
+        if self.controllers:
+            await self.controllers.stop()
         self.server.should_exit = True
         with contextlib.suppress(Exception):
             await self.task
@@ -73,14 +77,18 @@ class ApiServer:
 
 
 async def run_api(config: ApiConfig, ready_file: Path | None = None) -> None:
-    server = ApiServer(config)
+    store = None if config.store.backend == "embedded" else \
+        await open_store(config.store, config.data_dir)
+    server = ApiServer(config, store)
     url = await server.start()
     if server.token_created:
         Console(stderr=True).print(
             f"[bold]API token[/] (shown once; stored 0600 in {config.data_dir / 'token'}): "
             f"{server.token}")
     write_ready(ready_file, {"url": url, "tokenFile": str(config.data_dir / "token"),
-                             "pkiDir": str(config.data_dir / "pki")})
+                             "pkiDir": str(config.data_dir / "pki"),
+                             "store": config.store.backend,
+                             "namespace": getattr(server.store, "namespace", None)})
     log.info("API server on %s (docs at %s/docs)", url, url)
     try:
         await wait_for_shutdown_signal()

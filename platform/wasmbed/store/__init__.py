@@ -1,4 +1,5 @@
-"""Resource store: one contract (`Store`), an embedded SQLite backend, later Kubernetes."""
+"""Resource store: one contract (`Store`), an embedded SQLite backend and a Kubernetes one
+(`wasmbed.store.kubernetes`, imported on demand: it pulls in the Kubernetes client)."""
 
 from wasmbed.store.base import (
     API_VERSION,
@@ -6,6 +7,7 @@ from wasmbed.store.base import (
     AlreadyExists,
     Conflict,
     Gone,
+    Invalid,
     NotFound,
     Store,
     StoreError,
@@ -16,7 +18,7 @@ from wasmbed.store.embedded import EmbeddedStore
 from wasmbed.store.selectors import LabelSelector, SelectorError
 
 __all__ = [
-    "API_VERSION", "KINDS", "AlreadyExists", "Conflict", "EmbeddedStore", "Gone",
+    "API_VERSION", "KINDS", "AlreadyExists", "Conflict", "EmbeddedStore", "Gone", "Invalid",
     "LabelSelector", "NotFound", "SelectorError", "Store", "StoreError", "WatchEvent",
     "new_resource",
 ]

@@ -40,6 +40,12 @@ class Conflict(StoreError):
     status = 409
 
 
+class Invalid(StoreError):
+    """The backend refused the object's content (e.g. a CRD's schema validation)."""
+
+    status = 422
+
+
 class Gone(StoreError):
     """The watch start is older than the retained history: re-list, then watch again."""
 

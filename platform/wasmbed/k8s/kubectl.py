@@ -1,0 +1,47 @@
+"""kubectl, the ordinary tool: what users run against the cluster is what sets it up here
+(CRDs, RBAC, namespaces), so the manifests are proven by the same path users take."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from wasmbed.k8s.controlplane import REPO, ControlPlaneError
+
+MANIFESTS = REPO / "platform" / "k8s"
+CRDS = MANIFESTS / "crds"
+CRD_NAMES = [f"{plural}.wasmbed.github.io" for plural in ("devices", "applications", "gateways")]
+
+
+class Kubectl:
+    def __init__(self, kubeconfig: Path | None = None, context: str | None = None) -> None:
+        exe = shutil.which("kubectl")
+        if exe is None:
+            raise ControlPlaneError("kubectl not found; install it (Debian: apt-get install "
+                                    "kubernetes-client)")
+        self.base = [exe]
+        if kubeconfig:
+            self.base += ["--kubeconfig", str(kubeconfig)]
+        if context:
+            self.base += ["--context", context]
+
+    def __call__(self, *args: str, timeout: float = 60) -> str:
+        done = subprocess.run([*self.base, *args], capture_output=True, text=True,
+                              timeout=timeout)
+        if done.returncode != 0:
+            raise ControlPlaneError(f"kubectl {' '.join(args)} failed "
+                                    f"({done.returncode}): {done.stderr.strip()}")
+        return done.stdout
+
+    def install_crds(self, timeout_s: int = 60) -> None:
+        """Apply the CRDs and wait until the API serves them (condition Established)."""
+        self("apply", "-f", str(CRDS))
+        self("wait", "--for", "condition=Established", f"--timeout={timeout_s}s",
+             *[f"crd/{n}" for n in CRD_NAMES], timeout=timeout_s + 10)
+
+    def create_namespace(self, name: str) -> None:
+        self("create", "namespace", name)
+
+    def delete_namespace(self, name: str) -> None:
+        self("delete", "namespace", name, "--wait=false", "--ignore-not-found")
