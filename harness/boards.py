@@ -8,17 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
 from wasmbed.emulation.catalog import FIRMWARE_DIR, BoardSpec
 
 
+class ToolchainMissing(EmulatorUnavailable):
+    """The firmware or app toolchain is not installed; the message says what to install.
+    pytest fixtures turn it into a skip, Robot keywords into a skipped test."""
+
+
 def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
-    """`make firmware` for the board (incremental); skips with what to install if the
-    toolchain is missing."""
+    """`make firmware` for the board (incremental)."""
     if shutil.which("arm-none-eabi-gcc") is None or shutil.which("make") is None:
-        pytest.skip("the firmware toolchain is missing: apt-get install -y "
+        raise ToolchainMissing("the firmware toolchain is missing: apt-get install -y "
                     "--no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi make "
                     "(or run ./run test, which installs it)")
     result = subprocess.run(
@@ -34,7 +36,7 @@ def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
 def build_apps(build_dir: Path) -> dict[str, bytes]:
     """The C example apps (firmware/apps) as wasm, built with clang for wasm32."""
     if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
-        pytest.skip("clang and wasm-ld are missing: apt-get install -y clang lld")
+        raise ToolchainMissing("clang and wasm-ld are missing: apt-get install -y clang lld")
     result = subprocess.run(["make", "-s", "apps", f"BUILD={build_dir}"], cwd=FIRMWARE_DIR,
                             capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
@@ -46,10 +48,7 @@ def start_board(name: str, emulator: str, elf: Path, workdir: Path,
                 blob: Path | None = None, run: bool = True) -> QemuBoard:
     spec = board_spec(name)
     if emulator == "renode":
-        pytest.skip("the Renode backend is not built yet (issue 8); use --emulator qemu")
+        raise EmulatorUnavailable("the Renode backend is not built yet (issue 8); use "
+                                  "--emulator qemu")
     loads = [(blob, spec.provision_addr)] if blob else []
-    try:
-        board = QemuBoard(spec, elf, workdir, loads=loads)
-    except EmulatorUnavailable as exc:
-        pytest.skip(str(exc))
-    return board.start(run=run)
+    return QemuBoard(spec, elf, workdir, loads=loads).start(run=run)

@@ -22,13 +22,20 @@ from harness.boards import build_apps, build_firmware, start_board
 from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.kube import Kube
-from harness.stack import Cluster, Fleet, GatewayHandle, Platform, ProxyHandle
+from harness.stack import (
+    Cluster,
+    Fleet,
+    GatewayHandle,
+    Platform,
+    ProxyHandle,
+    start_bridge,
+)
 from wasmbed import __version__
 from wasmbed.client import ApiClient
 from wasmbed.device.fleet import profile_from
-from wasmbed.emulation import QemuBoard, board_spec
+from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
 from wasmbed.pki import PkiLayout
-from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
+from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.waiting import wait_for as _wait_for
 
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
@@ -302,7 +309,10 @@ def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
 
     def build(name: str) -> Path:
         if name not in built:
-            built[name] = build_firmware(board_spec(name), build_dir)
+            try:
+                built[name] = build_firmware(board_spec(name), build_dir)
+            except EmulatorUnavailable as exc:
+                pytest.skip(str(exc))
         return built[name]
 
     return build
@@ -311,7 +321,10 @@ def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
 @pytest.fixture(scope="session")
 def firmware_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The C example apps (hello, counter, trap, spin) compiled to wasm: name -> bytes."""
-    return build_apps(tmp_path_factory.mktemp("apps"))
+    try:
+        return build_apps(tmp_path_factory.mktemp("apps"))
+    except EmulatorUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture
@@ -330,7 +343,10 @@ def board(request: pytest.FixtureRequest, firmware_build: Callable[[str], Path],
         name = name or (marker.args[0] if marker else setting(request.config, "board"))
         elf = firmware_build(name)
         workdir = evidence.directory / f"board-{len(started)}-{name}"
-        b = start_board(name, emulator, elf, workdir, blob, run=not paused)
+        try:
+            b = start_board(name, emulator, elf, workdir, blob, run=not paused)
+        except EmulatorUnavailable as exc:
+            pytest.skip(str(exc))
         started.append(b)
         evidence.files[f"console-{len(started) - 1}-{name}"] = workdir / "console.log"
         evidence.files[f"qemu-{len(started) - 1}-{name}"] = workdir / "qemu.log"
@@ -352,15 +368,8 @@ def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., Managed
             -> ManagedProcess:
         assert board.link_address is not None
         count[0] += 1
-        name = name or f"bridge-{count[0]}"
-        bh, bp = board.link_address
-        gh, gp = gateway.tls_address
-        ready = evidence.directory / f"{name}.ready"
-        argv = wasmbed_argv("bridge", "--verbose", "--link", f"{name}={bh}:{bp}->{gh}:{gp}",
-                            "--ready-file", str(ready))
-        proc = processes.add(ManagedProcess(name, argv, evidence.path(name), ready))
-        proc.start()
-        return proc
+        return start_bridge(board.link_address, gateway, processes, evidence,
+                            name or f"bridge-{count[0]}")
 
     return start
 

@@ -16,6 +16,7 @@ from harness.kube import Kube
 from wasmbed.client import ApiClient
 from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
+from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import CertificateAuthority, PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 
@@ -187,29 +188,41 @@ class Fleet:
               labels: dict[str, str] | None = None, register: bool = True,
               factory: CertificateAuthority | None = None,
               profile: DeviceProfile | None = None) -> Fleet:
+        """Provision (and register) n devices `<prefix>-<i>`, then run them."""
         prefix = prefix or unique("vdev")
-        pki = platform.cluster.pki
-        factory = factory or pki.factory
-        names = [f"{prefix}-{i}" for i in range(n)]
-        fleet_dir = evidence.directory / prefix
-        dirs = {}
-        for name in names:
-            dirs[name] = fleet_dir / name
-            key = provision(dirs[name], name, factory, pki.platform.cert_pem)
-            if register:
-                platform.api.create_device(name, key, labels=labels or {})
+        dirs = {name: provision_virtual(platform, evidence.directory / prefix, name,
+                                        labels=labels, register=register, factory=factory)
+                for name in (f"{prefix}-{i}" for i in range(n))}
+        return cls.run(gateway, group, evidence, dirs, prefix, profile)
+
+    @classmethod
+    def run(cls, gateway: Any, group: ProcessGroup, evidence: Evidence,
+            dirs: dict[str, Path], name: str, profile: DeviceProfile | None = None) -> Fleet:
+        """Run already provisioned devices (`provision_virtual`) in one process, connecting
+        to `gateway` (a GatewayHandle or a ProxyHandle in front of one)."""
         host, port = gateway.tls_address
-        ready = evidence.directory / f"{prefix}.ready"
+        ready = evidence.directory / f"{name}.ready"
         args = ["device", "simulate", "--verbose", *map(str, dirs.values()),
                 "--gateway", f"{host}:{port}",
                 "--ready-file", str(ready),
-                "--trace-file", str(evidence.path(f"{prefix}-trace", ".jsonl"))]
+                "--trace-file", str(evidence.path(f"{name}-trace", ".jsonl"))]
         if profile is not None:
             args += ["--profile", json.dumps(asdict(profile))]
-        proc = group.add(ManagedProcess(prefix, wasmbed_argv(*args), evidence.path(prefix),
-                                        ready))
+        proc = group.add(ManagedProcess(name, wasmbed_argv(*args), evidence.path(name), ready))
         proc.start()
-        return cls(names, dirs, proc)
+        return cls(list(dirs), dirs, proc)
+
+
+def provision_virtual(platform: Platform, directory: Path, name: str, *,
+                      labels: dict[str, str] | None = None, register: bool = True,
+                      factory: CertificateAuthority | None = None) -> Path:
+    """A virtual device's factory identity in `directory/name`, registered with the API
+    unless `register` is False; returns its directory."""
+    pki = platform.cluster.pki
+    key = provision(directory / name, name, factory or pki.factory, pki.platform.cert_pem)
+    if register:
+        platform.api.create_device(name, key, labels=labels or {})
+    return directory / name
 
 
 @dataclass
@@ -235,3 +248,33 @@ class ProxyHandle:
         proc.start()
         proc.set_arg("--port", str(proc.info["port"]))  # restarts come back here
         return cls(name, proc, gateway)
+
+
+def start_bridge(board_link: tuple[str, int], gateway: GatewayHandle, group: ProcessGroup,
+                 evidence: Evidence, name: str, *, wait: bool = True) -> ManagedProcess:
+    """A `wasmbed bridge` relaying a board's link UART (a TCP endpoint of the emulator; the
+    bridge keeps retrying until the emulator listens) to the gateway's TLS port. It is ready
+    once attached to the board: `wait=False` returns before (the board is not started yet);
+    call `wait_ready()` before using its fault control."""
+    bh, bp = board_link
+    gh, gp = gateway.tls_address
+    ready = evidence.directory / f"{name}.ready"
+    argv = wasmbed_argv("bridge", "--verbose", "--link", f"{name}={bh}:{bp}->{gh}:{gp}",
+                        "--ready-file", str(ready))
+    proc = group.add(ManagedProcess(name, argv, evidence.path(name), ready))
+    proc.start(wait=wait)
+    return proc
+
+
+def provision_board(platform: Platform, gateway: GatewayHandle, directory: Path, name: str,
+                    board: str = "stm32f4_discovery",
+                    factory: CertificateAuthority | None = None,
+                    register: bool = True) -> Path:
+    """A device identity burnt into a provisioning blob (what a factory flashes), registered
+    with the API unless `register` is False; returns the blob's path."""
+    pki = platform.cluster.pki
+    blob, key = write_blob(directory / f"{name}.blob", name, factory or pki.factory,
+                           pki.platform, gateway.name)
+    if register:
+        platform.api.create_device(name, key, board=board, device_type="emulated")
+    return blob

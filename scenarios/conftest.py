@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from harness.stack import provision_board
 from scenarios.steps import device_phase
-from wasmbed.emulation.provisioning import write_blob
 
 
 @pytest.fixture
 def provisioned(platform, gateway, evidence):
     """A device identity burnt into a blob, registered with the API: (name, blob path)."""
     def make(name: str = "fw-0", factory=None, register: bool = True):
-        pki = platform.cluster.pki
-        blob, key = write_blob(evidence.directory / f"{name}.blob", name,
-                               factory or pki.factory, pki.platform, gateway.name)
-        if register:
-            platform.api.create_device(name, key, board="stm32f4_discovery",
-                                       device_type="emulated")
-        return name, blob
+        return name, provision_board(platform, gateway, evidence.directory, name,
+                                     factory=factory, register=register)
     return make
 
 

@@ -31,14 +31,21 @@ class NetworkFaultControl:
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/faults")["stats"]
 
+    def apply(self, **settings: Any) -> None:
+        """Hold these faults until `clear()` (the context managers below do both)."""
+        self._call("PUT", "/faults", settings)
+
+    def clear(self) -> None:
+        self._call("POST", "/faults/clear")
+
     @contextlib.contextmanager
     def _holding(self, title: str, **settings: Any) -> Iterator[None]:
         with allure.step(f"fault on {self.name}: {title}"):
-            self._call("PUT", "/faults", settings)
+            self.apply(**settings)
             try:
                 yield
             finally:
-                self._call("POST", "/faults/clear")
+                self.clear()
 
     def latency(self, ms: float, jitter_ms: float = 0.0) -> contextlib.AbstractContextManager[None]:
         return self._holding(f"latency {ms} ms ± {jitter_ms} ms", latency_ms=ms,

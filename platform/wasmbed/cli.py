@@ -57,6 +57,24 @@ def _fail(exc: ApiError) -> None:
     raise typer.Exit(1)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def robot(
+    ctx: typer.Context,
+    processes: Annotated[int, typer.Option(help="suites in parallel (pabot); 1 = plain robot")
+                         ] = 2,
+    docs: Annotated[bool, typer.Option(help="also write the keyword docs (libdoc HTML)")] = True,
+) -> None:
+    """Run the Robot Framework suites (robot/suites; or the ones given) on the QEMU backend.
+    Extra arguments go to robot, e.g. `wasmbed robot --include smoke`. Results in
+    reports/robot (output, log, report, xunit.xml) and reports/allure-results."""
+    from harness.robot_runner import REPORTS, libdoc, run_robot
+
+    if docs:
+        for path in libdoc(REPORTS / "robot" / "libdoc"):
+            console.print(f"keyword docs: {path}")
+    raise typer.Exit(run_robot(list(ctx.args), processes))
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

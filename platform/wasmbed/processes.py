@@ -63,7 +63,9 @@ class ManagedProcess:
         else:
             self.argv += [option, value]
 
-    def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
+    def start(self, timeout: float = START_TIMEOUT, *, wait: bool = True) -> dict[str, Any]:
+        """Start; with a ready file, wait until it is written (`wait=False`: return at once,
+        and call `wait_ready()` before relying on `info`)."""
         if self.alive:
             raise RuntimeError(f"{self.name} is already running")
         if self.ready_file:
@@ -76,8 +78,12 @@ class ManagedProcess:
                                      stdin=subprocess.DEVNULL, env=self.env,
                                      start_new_session=True)
         log.close()
-        if self.ready_file:
-            self.info = wait_for(self._ready, timeout, f"{self.name} to become ready")
+        if self.ready_file and wait:
+            self.wait_ready(timeout)
+        return self.info
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
+        self.info = wait_for(self._ready, timeout, f"{self.name} to become ready")
         return self.info
 
     def _ready(self) -> Any:

@@ -29,6 +29,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free right now, for programs that cannot bind port 0 and report it (etcd,
+    kube-apiserver, a Renode script's socket terminals). Prefer `bind(host, 0)` otherwise."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def url_of(sock: socket.socket, scheme: str = "http") -> str:
     host, port = sock.getsockname()[:2]
     return f"{scheme}://{host}:{port}"

@@ -2,6 +2,8 @@
 
 `wait_for_line` consumes output the way Renode's terminal tester does: each call searches
 the lines after the previous match, so a test reads the console as a sequence of events.
+With `include_unfinished` it also matches the line still being written (a prompt); the
+part it consumed is not matched again once that line completes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class Console:
         self.sock.settimeout(None)
         self.lines: list[str] = []
         self._partial = ""
+        self._partial_used = 0  # chars of the unfinished line a match already consumed
+        self._offsets: dict[int, int] = {}  # line index -> chars consumed while unfinished
         self._cursor = 0
         self._cond = threading.Condition()
         self._log = log_path.open("a") if log_path else None
@@ -41,33 +45,75 @@ class Console:
                     return
                 text = self._partial + data.decode("utf-8", "replace").replace("\r", "")
                 *complete, self._partial = text.split("\n")
+                if complete and self._partial_used:
+                    self._offsets[len(self.lines)] = self._partial_used
+                    self._partial_used = 0
                 self.lines.extend(complete)
                 if self._log and complete:
                     self._log.write("".join(f"{line}\n" for line in complete))
                     self._log.flush()
                 self._cond.notify_all()
 
-    def wait_for_line(self, pattern: str, timeout: float = 10.0, *, regex: bool = True) \
-            -> re.Match[str] | str:
-        """The first line after the last match that matches; consumes up to it."""
+    def wait_for_line(self, pattern: str, timeout: float = 10.0, *, regex: bool = True,
+                      include_unfinished: bool = False) -> re.Match[str] | str:
+        """The first line after the last match that matches (a regex match object, or the
+        line for a plain substring); consumes output up to it. A wait that times out
+        consumes nothing (so "should not appear" checks leave the output to later waits)."""
         matcher = re.compile(pattern) if regex else None
+
+        def match(text: str) -> re.Match[str] | str | None:
+            if matcher:
+                return matcher.search(text)
+            return text if pattern in text else None
+
         deadline = time.monotonic() + timeout
         with self._cond:
+            start = self._cursor
             while True:
                 while self._cursor < len(self.lines):
-                    line = self.lines[self._cursor]
+                    index = self._cursor
                     self._cursor += 1
-                    found = matcher.search(line) if matcher else (line if pattern in line
-                                                                  else None)
+                    found = match(self.lines[index][self._offsets.get(index, 0):])
                     if found:
+                        return found
+                if include_unfinished and self._partial[self._partial_used:]:
+                    found = match(self._partial[self._partial_used:])
+                    if found:
+                        self._partial_used = len(self._partial)
                         return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
-                    tail = "\n".join(self.lines[-15:]) or "(no output)"
-                    why = "console closed" if self._closed else f"timed out after {timeout} s"
-                    raise WaitTimeout(f"{why} waiting for a console line matching "
-                                      f"{pattern!r}; last lines:\n{tail}")
+                    self._cursor = start  # a failed wait consumes nothing
+                    raise WaitTimeout(self._failure(f"a console line matching {pattern!r}",
+                                                    timeout))
                 self._cond.wait(remaining)
+
+    def next_line(self, timeout: float = 10.0) -> str:
+        """The next complete line after the last match (consumed)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._cursor >= len(self.lines):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    raise WaitTimeout(self._failure("the next console line", timeout))
+                self._cond.wait(remaining)
+            index = self._cursor
+            self._cursor += 1
+            return self.lines[index][self._offsets.get(index, 0):]
+
+    def report(self) -> str:
+        """Every line seen, with a marker where the unconsumed output starts."""
+        with self._cond:
+            seen = self.lines[:self._cursor] + ["----- not yet matched -----"] + \
+                self.lines[self._cursor:]
+            return "\n".join(seen + ([self._partial] if self._partial else []))
+
+    def _failure(self, what: str, timeout: float) -> str:
+        why = "console closed" if self._closed else f"timed out after {timeout} s"
+        tail = "\n".join(self.lines[-15:]) or "(no output)"
+        if self._partial:
+            tail += f"\n{self._partial}  <- unfinished"
+        return f"{why} waiting for {what}; last lines:\n{tail}"
 
     def write(self, data: bytes) -> None:
         """Send bytes to the board's console UART input."""

@@ -21,7 +21,10 @@ from wasmbed.waiting import Seen, wait_for
 
 class QemuBoard:
     def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
-                 loads: list[tuple[Path, int]] | None = None) -> None:
+                 loads: list[tuple[Path, int]] | None = None,
+                 ports: dict[str, int] | None = None) -> None:
+        """`ports`: fixed TCP ports for "console"/"link" (a Renode script's server socket
+        terminals); ephemeral when absent."""
         if not elf.exists():
             raise FileNotFoundError(f"no firmware at {elf}: build it with `make -C firmware "
                                     f"firmware BOARD={spec.name}`")
@@ -33,7 +36,8 @@ class QemuBoard:
         self._sockdir = Path(tempfile.mkdtemp(prefix="wbq-"))
         self.qmp_path = self._sockdir / "qmp"
         self.loads = loads or []
-        self.ports: dict[str, int] = {}  # after the first boot: kept across power cycles
+        self.ports: dict[str, int] = dict(ports or {})  # kept across power cycles
+        self.log_path = workdir / "emulator.log"  # QEMU's own log: guest errors, unimp
         self.process = ManagedProcess(f"qemu-{spec.name}", self._argv(), workdir / "qemu.log")
         self.console: Console | None = None
         self.qmp: QEMUMonitorProtocol | None = None
@@ -43,6 +47,7 @@ class QemuBoard:
         spec = self.spec
         argv = [spec.qemu_binary(), "-M", spec.qemu_machine or "", "-kernel", str(self.elf),
                 "-display", "none", "-monitor", "none", "-S",
+                "-d", "guest_errors,unimp", "-D", str(self.log_path),
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         for label in ("console", "link"):
             port = self.ports.get(label, 0)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import socket
 import ssl
 import subprocess
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from wasmbed.pki import CertificateAuthority
 from wasmbed.pki.ca import key_pem, new_key, write_secret
 from wasmbed.processes import ManagedProcess, ProcessGroup
+from wasmbed.serving import free_port
 from wasmbed.waiting import Seen, wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -60,13 +60,6 @@ class Binaries:
                 "about 10 minutes on 2 cores, then it is cached), or use --cluster kubeconfig "
                 "with an existing cluster")
         return found
-
-
-def free_port() -> int:
-    """A port free right now (etcd and kube-apiserver cannot report a port-0 bind)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def kubeconfig_yaml(server: str, ca_pem: bytes, user: str, token: str,
