@@ -7,6 +7,7 @@ loopback ports with one temp dir per test, so `pytest -n auto` is safe.
 
 from __future__ import annotations
 
+import json
 import os
 import platform as host_platform
 import re
@@ -46,6 +47,8 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "gateways": ("number of gateways the `gateways` fixture starts", "1", "string"),
     "artifacts": ("keep every test's logs and traces under this dir", None, "string"),
     "heartbeat_interval": ("gateway heartbeat interval (s) in scenarios", "1", "string"),
+    "allure_dir": ("Allure results dir when --alluredir is not given (relative: to the "
+                   "repository)", "reports/allure-results", "string"),
 }
 EVIDENCE = pytest.StashKey[Evidence]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -77,6 +80,7 @@ def setting(config: pytest.Config, name: str) -> Any:
     return config.getini(f"wasmbed_{name}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest's, which reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "board(name): needs an emulated board of this name")
     config.addinivalue_line("markers", "fault(kind): injects a fault of this class")
@@ -97,7 +101,7 @@ def _configure_allure(config: pytest.Config) -> None:
     if not config.pluginmanager.hasplugin("allure_pytest"):
         return
     if not getattr(config.option, "allure_report_dir", None):
-        config.option.allure_report_dir = str(ROOT / "reports" / "allure-results")
+        config.option.allure_report_dir = str(ROOT / setting(config, "allure_dir"))
     if hasattr(config, "workerinput"):
         return
     results = Path(config.option.allure_report_dir)
@@ -236,7 +240,18 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, pki: PkiLayout) -> C
     if setting(request.config, "cluster") == "embedded":
         return Cluster.embedded(tmp_path, pki)
     kube: Kube = request.getfixturevalue("kube")
+    _allure_cluster(kube.mode)
     return Cluster.kubernetes(tmp_path, pki, kube, request.getfixturevalue("kube_namespace"))
+
+
+def _allure_cluster(mode: str) -> None:
+    """A scenario run on Kubernetes is its own entry in the report, not a retry of the
+    embedded run of the same scenario."""
+    try:
+        import allure
+    except ImportError:
+        return
+    allure.dynamic.parameter("cluster", mode)
 
 
 @pytest.fixture
@@ -313,9 +328,23 @@ def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
                 built[name] = build_firmware(board_spec(name), build_dir)
             except EmulatorUnavailable as exc:
                 pytest.skip(str(exc))
+            _record_firmware(name, built[name])
         return built[name]
 
     return build
+
+
+def _record_firmware(board: str, elf: Path) -> None:
+    """Version and size of the firmware under test, for the report's environment."""
+    sizes = elf.with_name(elf.name + ".size.json")
+    if not sizes.exists():
+        return
+    info = {"board": board, "version": (ROOT / "firmware" / "VERSION").read_text().strip(),
+            **json.loads(sizes.read_text())}
+    target = ROOT / "reports" / f"firmware-{board}.json"
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info))
+    tmp.replace(target)
 
 
 @pytest.fixture(scope="session")

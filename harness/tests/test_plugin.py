@@ -63,7 +63,7 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
             wait_for(lambda: "hello" in p.log_tail(), 10, "the greeting")
             assert False, "deliberate"
     """)
-    result = scratch.runpytest(f"--alluredir={results}")
+    result = scratch.runpytest_subprocess(f"--alluredir={results}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*wasmbed evidence*", "*sleeper: *sleeper.log*",
                                  "*trace: *trace.jsonl*"])
@@ -76,6 +76,23 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
     assert {"sleeper", "trace"} <= names
     assert (results / "environment.properties").exists()
     assert (results / "categories.json").exists()
+
+
+def test_allure_results_are_written_without_alluredir_also_from_workers(scratch, tmp_path):
+    results = tmp_path / "results"
+    scratch.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+                    f"wasmbed_allure_dir = {results}\n")
+    scratch.makepyfile("""
+        import allure
+        def test_one():
+            with allure.step("a step"):
+                pass
+        def test_two(): pass
+    """)
+    scratch.runpytest_subprocess("-n", "2").assert_outcomes(passed=2)
+    written = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    assert sorted(r["name"] for r in written) == ["test_one", "test_two"]
+    assert any(s["name"] == "a step" for r in written for s in r.get("steps", []))
 
 
 def test_keep_on_failure_leaves_processes_running(scratch):

@@ -1,0 +1,24 @@
+"""`wasmbed test`: pytest with the progress display; exit code is pytest's, every test gets
+a status line, failures are shown with their message, JUnit goes where asked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_progress_lines_summary_and_exit_code(tmp_path):
+    scratch = tmp_path / "test_scratch.py"
+    scratch.write_text("def test_good(): pass\n"
+                       "def test_bad(): assert 1 == 2, 'deliberately wrong'\n")
+    junit = tmp_path / "junit.xml"
+    run = subprocess.run([sys.executable, "-m", "wasmbed.cli", "test", str(scratch),
+                          f"--junitxml={junit}", f"--alluredir={tmp_path / 'allure'}",
+                          "-n", "0"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    out = run.stdout
+    assert "✓" in out and "test_scratch.py::test_good" in out
+    assert "✗" in out and "test_scratch.py::test_bad" in out
+    assert "deliberately wrong" in out
+    assert "2 tests:" in out and "1 passed" in out and "1 failed" in out
+    assert junit.exists() and 'failures="1"' in junit.read_text()
