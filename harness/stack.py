@@ -85,12 +85,15 @@ class Platform:
 
     @classmethod
     def start(cls, cluster: Cluster, group: ProcessGroup, evidence: Evidence,
-              cert_lifetime_s: float | None = None, controllers: bool = True) -> Platform:
-        """`controllers=False`: the API alone; run them with `start_controller`."""
+              cert_lifetime_s: float | None = None, controllers: bool = True,
+              extra: Sequence[str] = ()) -> Platform:
+        """`controllers=False`: the API alone; run them with `start_controller`. `extra`:
+        more `wasmbed api` options."""
         args = ["api", "--verbose", "--data-dir", str(cluster.data_dir), "--port", "0",
                 "--ready-file", str(evidence.directory / "api.ready"), *cluster.store_args]
         if not controllers:
             args.append("--no-controllers")
+        args += extra
         if cert_lifetime_s is not None:
             args += ["--cert-lifetime", str(cert_lifetime_s)]
         proc = group.add(ManagedProcess("api", wasmbed_argv(*args), evidence.path("api"),

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from wasmbed import examples
-from wasmbed.api.app import build_app
 from wasmbed.api.main import ApiConfig, ApiServer
 from wasmbed.pki.ca import new_key, spki_der
 
@@ -21,7 +20,7 @@ def server(tmp_path):
 
 @pytest.fixture
 def client(server):
-    with TestClient(build_app(server.ctx)) as c:
+    with TestClient(server.app) as c:
         c.headers["Authorization"] = f"Bearer {server.token}"
         yield c
 
@@ -39,7 +38,7 @@ def test_token_is_generated_once_and_private(tmp_path, server):
 
 
 def test_every_api_route_needs_the_token(server):
-    with TestClient(build_app(server.ctx)) as anon:
+    with TestClient(server.app) as anon:
         assert anon.get("/health").status_code == 200
         for path in ("/api/v1/devices", "/api/v1/status", "/api/v1/applications",
                      "/api/v1/gateways", "/api/v1/pki/trust"):
@@ -135,7 +134,7 @@ def test_websocket_watch_streams_and_resumes(client, server):
 def test_websocket_refuses_bad_token_and_kind(server):
     from starlette.websockets import WebSocketDisconnect
 
-    with TestClient(build_app(server.ctx)) as anon:
+    with TestClient(server.app) as anon:
         with pytest.raises(WebSocketDisconnect) as info:
             with anon.websocket_connect("/ws?token=wrong") as ws:
                 ws.receive_json()

@@ -150,6 +150,8 @@ def api(
     controllers: Annotated[bool, typer.Option(
         help="run the controllers in this process (on Kubernetes: while holding the Lease)")
     ] = True,
+    firmware_dir: Annotated[Path | None, typer.Option(
+        help="built firmware for emulated boards (default firmware/build)")] = None,
     ready_file: Annotated[Path | None, typer.Option(help="write URLs here once ready")] = None,
     verbose: bool = False,
 ) -> None:
@@ -159,7 +161,8 @@ def api(
 
     _logging(verbose)
     config = ApiConfig(data_dir, host, port, pairing_seconds, cert_lifetime,
-                       _store_config(store, kubeconfig, namespace), controllers)
+                       _store_config(store, kubeconfig, namespace), controllers,
+                       firmware_dir)
     try:
         asyncio.run(run_api(config, ready_file))
     except StoreError as exc:

@@ -11,13 +11,14 @@ from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect
 
 from wasmbed import __version__, httperrors
 from wasmbed.aio import cancel_and_wait
+from wasmbed.api.boards import BoardManager, boards_router
+from wasmbed.api.compiling import compile_or_fail, compile_router
 from wasmbed.api.context import ApiContext
 from wasmbed.api.enrollment import (
-    FINGERPRINT_LABEL,
     KeyError_,
     enroll,
-    fingerprint,
     normalize_public_key,
+    register_device,
     revoke_device,
 )
 from wasmbed.api.models import (
@@ -41,7 +42,7 @@ from wasmbed.timeutil import iso, parse_iso
 PLURALS = {"devices": "Device", "applications": "Application", "gateways": "Gateway"}
 
 
-def build_app(ctx: ApiContext) -> FastAPI:
+def build_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
     bearer = BearerAuth(ctx.token)
     app = FastAPI(title="Wasmbed API", version=__version__,
                   description="Devices, applications and gateways of a Wasmbed fleet. "
@@ -78,10 +79,7 @@ def build_app(ctx: ApiContext) -> FastAPI:
 
     @api.post("/devices", tags=["devices"], status_code=201)
     async def create_device(body: DeviceCreate) -> dict[str, Any]:
-        spec: dict[str, Any] = {"mcuType": body.board, "deviceType": body.deviceType,
-                                "architecture": body.architecture,
-                                "preferredGateway": body.preferredGateway}
-        labels = dict(body.labels)
+        der = None
         if body.publicKey:
             try:
                 der = normalize_public_key(body.publicKey)
@@ -89,12 +87,10 @@ def build_app(ctx: ApiContext) -> FastAPI:
                 raise api_error(422, "InvalidPublicKey", str(exc),
                                 "give the device's SPKI DER (base64) or a PEM public key") \
                     from exc
-            spec["publicKey"] = base64.b64encode(der).decode()
-            labels[FINGERPRINT_LABEL] = fingerprint(der)
-        labels.setdefault("wasmbed.github.io/board", body.board)
-        obj = await ctx.store.create(new_resource("Device", body.name, spec, labels))
-        return await ctx.store.patch_status("Device", obj["metadata"]["name"],
-                                            {"phase": "Pending"})
+        return await register_device(ctx, body.name, body.board, der, body.labels,
+                                     device_type=body.deviceType,
+                                     architecture=body.architecture,
+                                     preferred_gateway=body.preferredGateway)
 
     @api.get("/devices/{name}", tags=["devices"])
     async def get_device(name: str) -> dict[str, Any]:
@@ -106,6 +102,14 @@ def build_app(ctx: ApiContext) -> FastAPI:
         await revoke_device(ctx, name, "deleted")
         await ctx.store.delete("Device", name)
         return {"deleted": name}
+
+    @api.get("/devices/{name}/events", tags=["devices"])
+    async def device_events(name: str, limit: int = Query(100, ge=1, le=1000)) \
+            -> dict[str, Any]:
+        """The device's recent events (enrollment, sessions, module states, outputs), oldest
+        first; kept in memory by this API server (a restart starts afresh)."""
+        await ctx.store.get("Device", name)
+        return {"items": ctx.events.list(name, limit)}
 
     @api.post("/devices/{name}/revoke", tags=["devices"])
     async def revoke(name: str) -> dict[str, Any]:
@@ -121,10 +125,21 @@ def build_app(ctx: ApiContext) -> FastAPI:
 
     @api.post("/applications", tags=["applications"], status_code=201)
     async def create_app(body: ApplicationCreate) -> dict[str, Any]:
-        digest = check_module(body.wasmBytes, body.sha256).sha256
+        """From a built module (wasmBytes, base64) or from source (compiled here first)."""
+        if (body.wasmBytes is None) == (body.source is None):
+            raise api_error(422, "Invalid", "give exactly one of wasmBytes and source",
+                            "wasmBytes: a built module, base64; source: {language, code}")
         if body.targetDevices.selector:
             LabelSelector.parse(body.targetDevices.selector)  # 400 now, not a silent no-op
-        spec = body.model_dump(exclude={"name", "labels"})
+        wasm_b64 = body.wasmBytes
+        if body.source is not None:
+            wasm, _ = await compile_or_fail(body.source.language, body.source.code,
+                                            body.entry)
+            wasm_b64 = base64.b64encode(wasm).decode()
+        assert wasm_b64 is not None
+        digest = check_module(wasm_b64, body.sha256).sha256
+        spec = body.model_dump(exclude={"name", "labels", "source"})
+        spec["wasmBytes"] = wasm_b64
         spec["sha256"] = digest
         spec["name"] = body.name
         obj = new_resource("Application", body.name, spec, body.labels)
@@ -137,6 +152,17 @@ def build_app(ctx: ApiContext) -> FastAPI:
     async def get_app(name: str, includeWasm: bool = False) -> dict[str, Any]:
         obj = await ctx.store.get("Application", name)
         return obj if includeWasm else _slim(obj)
+
+    @api.get("/applications/{name}/outputs", tags=["applications"])
+    async def app_outputs(name: str, device: str | None = None) -> dict[str, Any]:
+        """What the module reported on each device (logs, values, result)."""
+        obj = await ctx.store.get("Application", name)
+        entries = (obj.get("status") or {}).get("deviceStatuses") or {}
+        if device is not None and device not in entries:
+            raise api_error(404, "NotFound", f"{name} does not target device {device!r}",
+                            f"devices it targets: {', '.join(sorted(entries)) or 'none yet'}")
+        return {"items": {d: e.get("outputs") or [] for d, e in entries.items()
+                          if device is None or d == device}}
 
     @api.delete("/applications/{name}", tags=["applications"])
     async def delete_app(name: str) -> dict[str, Any]:
@@ -181,6 +207,27 @@ def build_app(ctx: ApiContext) -> FastAPI:
     async def get_gateway(name: str) -> dict[str, Any]:
         return await ctx.store.get("Gateway", name)
 
+    @api.get("/gateways/{name}/devices", tags=["gateways"])
+    async def gateway_devices(name: str) -> dict[str, Any]:
+        """Devices connected to this gateway now."""
+        await ctx.store.get("Gateway", name)
+        items, _ = await ctx.store.list("Device")
+        held = [d for d in items if ((d.get("status") or {}).get("connection") or {}).get(
+            "gateway") == name and d["status"]["connection"].get("connected")]
+        return {"items": held}
+
+    @api.get("/gateways/{name}/health", tags=["gateways"])
+    async def gateway_health(name: str) -> dict[str, Any]:
+        """The gateway's phase (from its reports) and whether it answers right now."""
+        gw = await ctx.store.get("Gateway", name)
+        endpoint = (gw.get("spec") or {}).get("endpoint")
+        live = await ctx.gateways.health(endpoint) if endpoint else None
+        status = gw.get("status") or {}
+        return {"name": name, "phase": status.get("phase", "Pending"),
+                "lastHeartbeat": status.get("lastHeartbeat"),
+                "connectedDevices": status.get("connectedDevices", 0),
+                "reachable": live is not None, "live": live}
+
     @api.delete("/gateways/{name}", tags=["gateways"])
     async def delete_gateway(name: str) -> dict[str, Any]:
         await ctx.store.delete("Gateway", name)
@@ -211,11 +258,16 @@ def build_app(ctx: ApiContext) -> FastAPI:
     async def reports(name: str, body: Reports) -> dict[str, int]:
         await ctx.store.get("Gateway", name)
         applied = await apply_reports(ctx.store, name, body.events)  # type: ignore[arg-type]
+        ctx.events.record_reports(name, body.events)  # type: ignore[arg-type]
         return {"received": len(body.events), "applied": applied}
 
     @api.post("/enrollments", tags=["gateway protocol"])
     async def enrollments(body: EnrollmentRequest) -> dict[str, Any]:
-        return await enroll(ctx, body)
+        result = await enroll(ctx, body)
+        if result.get("deviceId"):
+            ctx.events.record(result["deviceId"], "enrolled", gateway=body.gateway,
+                              board=body.board, firmware=body.firmwareVersion)
+        return result
 
     @api.get("/pki/trust", tags=["gateway protocol"])
     async def trust() -> dict[str, str]:
@@ -234,6 +286,9 @@ def build_app(ctx: ApiContext) -> FastAPI:
         ctx.pairing.set(body.enabled, body.timeoutSeconds)
         return ctx.pairing.as_dict()
 
+    api.include_router(compile_router())
+    if boards is not None:
+        api.include_router(boards_router(boards))
     app.include_router(api)
 
     # --- watch --------------------------------------------------------------------------

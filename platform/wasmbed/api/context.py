@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from wasmbed.api.events import DeviceEvents
 from wasmbed.controllers.gateway_client import GatewayClient
 from wasmbed.pki import PkiLayout
 from wasmbed.store import Store
@@ -35,4 +36,5 @@ class ApiContext:
     token: str
     gateways: GatewayClient
     pairing: PairingMode = field(default_factory=PairingMode)
+    events: DeviceEvents = field(default_factory=DeviceEvents)
     cert_lifetime_s: float = 365 * 86400.0

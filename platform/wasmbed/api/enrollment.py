@@ -47,6 +47,24 @@ def normalize_public_key(value: str) -> bytes:
                             serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+async def register_device(ctx: ApiContext, name: str, board: str, public_key_der: bytes | None,
+                          labels: dict[str, str], *, device_type: str = "virtual",
+                          architecture: str = "wasm32",
+                          preferred_gateway: str | None = None) -> dict[str, Any]:
+    """A Device with this key (found by its fingerprint label at enrollment), phase
+    Pending: what `POST /devices` and the emulated-board manager both create."""
+    spec: dict[str, Any] = {"mcuType": board, "deviceType": device_type,
+                            "architecture": architecture,
+                            "preferredGateway": preferred_gateway}
+    labels = dict(labels)
+    if public_key_der is not None:
+        spec["publicKey"] = base64.b64encode(public_key_der).decode()
+        labels[FINGERPRINT_LABEL] = fingerprint(public_key_der)
+    labels.setdefault("wasmbed.github.io/board", board)
+    obj = await ctx.store.create(new_resource("Device", name, spec, labels))
+    return await ctx.store.patch_status("Device", obj["metadata"]["name"], {"phase": "Pending"})
+
+
 def fingerprint(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()[:32]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from wasmbed.api.app import build_app
+from wasmbed.api.boards import BoardManager
 from wasmbed.api.context import ApiContext
 from wasmbed.controllers.gateway_client import GatewayClient
 from wasmbed.controllers.runner import ControllerSet
@@ -37,6 +38,7 @@ class ApiConfig:
     cert_lifetime_s: float = 365 * 86400.0
     store: StoreConfig = field(default_factory=StoreConfig)
     controllers: bool = True  # False: they run elsewhere (`wasmbed controller`)
+    firmware_dir: Path | None = None  # built firmware for emulated boards (firmware/build)
 
 
 class ApiServer:
@@ -53,6 +55,8 @@ class ApiServer:
         self.gateways = GatewayClient(self.token)
         self.ctx = ApiContext(self.store, self.pki, self.token, self.gateways,
                               cert_lifetime_s=config.cert_lifetime_s)
+        self.boards = BoardManager(self.ctx, data / "boards", config.firmware_dir)
+        self.app = build_app(self.ctx, self.boards)
         if config.pairing_seconds > 0:
             self.ctx.pairing.set(True, config.pairing_seconds)
         self.controllers = ControllerSet(self.store, self.gateways) if config.controllers \
@@ -61,12 +65,13 @@ class ApiServer:
     async def start(self) -> str:
         sock = bind(self.config.host, self.config.port)
         self.url = url_of(sock)
-        self.server, self.task = await start_uvicorn(build_app(self.ctx), sock)
+        self.server, self.task = await start_uvicorn(self.app, sock)
         if self.controllers:
             self.controllers.start()
         return self.url
 
     async def stop(self) -> None:
+        await self.boards.close()
         if self.controllers:
             await self.controllers.stop()
         self.server.should_exit = True

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+from wasmbed.compile import MAX_SOURCE
 
 NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 
@@ -28,12 +32,23 @@ class AppConfig(BaseModel):
     fuelLimit: int = Field(50_000_000, ge=1)
 
 
+class SourceCode(BaseModel):
+    language: Literal["c", "rust"] = "c"
+    code: str = Field(max_length=MAX_SOURCE, description="the program; C sees "
+                      "wasmbed_app.h (host functions log, report, uptime_ms, sleep_ms)")
+
+
+class CompileRequest(SourceCode):
+    entry: str = Field("run", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=63)
+
+
 class ApplicationCreate(BaseModel):
     name: str = Field(pattern=NAME, max_length=48)
-    description: str = ""
-    wasmBytes: str = Field(description="module bytes, base64")
+    description: str = Field("", max_length=1024)
+    wasmBytes: str | None = Field(None, description="module bytes, base64 (or give source)")
+    source: SourceCode | None = Field(None, description="compile this instead of wasmBytes")
     sha256: str | None = Field(None, description="expected sha256 (hex); checked if given")
-    entry: str = "run"
+    entry: str = Field("run", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=63)
     targetDevices: TargetDevices = TargetDevices()
     config: AppConfig = AppConfig()
     labels: dict[str, str] = {}

@@ -44,3 +44,12 @@ class GatewayClient:
 
     async def refresh_trust(self, endpoint: str) -> None:
         await self._post(f"{endpoint}/api/v1/pki/refresh")
+
+    async def health(self, endpoint: str) -> dict[str, Any] | None:
+        """The gateway's own readiness answer, or None when it does not answer."""
+        try:
+            resp = await self.http.get(f"{endpoint}/ready", timeout=3.0)
+            return resp.json() if resp.headers.get("content-type", "").startswith(
+                "application/json") else {"status": resp.status_code}
+        except (httpx.HTTPError, ValueError):
+            return None

@@ -1,0 +1,85 @@
+"""Source to wasm through the API: C compiles and is checked against the host functions;
+compiler errors come back as diagnostics; a module devices could not run is refused; a
+language without a toolchain here is a 501 that says what to install."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+
+import pytest
+import wasmtime
+from fastapi.testclient import TestClient
+
+from wasmbed.api.main import ApiConfig, ApiServer
+from wasmbed.compile import languages
+
+pytestmark = pytest.mark.skipif(shutil.which("clang") is None or shutil.which("wasm-ld") is None,
+                                reason="needs clang and lld: apt-get install -y clang lld")
+
+HELLO = """#include "wasmbed_app.h"
+WB_EXPORT("run") int run(void) { WB_LOG("hi from source"); wb_report(7); return 3; }
+"""
+
+
+@pytest.fixture
+def client(tmp_path):
+    server = ApiServer(ApiConfig(tmp_path / "api"))
+    with TestClient(server.app) as c:
+        c.headers["Authorization"] = f"Bearer {server.token}"
+        yield c
+
+
+def test_c_compiles_to_a_module_devices_can_run(client):
+    r = client.post("/api/v1/compile", json={"language": "c", "code": HELLO})
+    assert r.status_code == 200, r.text
+    wasm = base64.b64decode(r.json()["wasmBytes"])
+    module = wasmtime.Module(wasmtime.Engine(), wasm)
+    assert {i.name for i in module.imports} == {"log", "report"}
+    assert r.json()["size"] == len(wasm)
+
+
+def test_compiler_errors_come_back_with_the_line(client):
+    r = client.post("/api/v1/compile", json={"code": "int run(void) { return nope; }"})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "CompileError" and "app.c:1" in body["message"]
+    assert "nope" in body["message"]
+
+
+def test_a_module_devices_cannot_run_is_refused(client):
+    r = client.post("/api/v1/compile", json={"code": """
+        __attribute__((import_module("env"), import_name("printf"))) void printf(int);
+        __attribute__((export_name("run"))) int run(void) { printf(1); return 0; }"""})
+    assert r.status_code == 422 and r.json()["code"] == "UnsupportedModule"
+    assert "env.printf" in r.json()["message"] and "log" in r.json()["message"]
+    r = client.post("/api/v1/compile", json={"code": HELLO, "entry": "main"})
+    assert r.status_code == 422 and "exports no function 'main'" in r.json()["message"]
+
+
+def test_rust_without_its_wasm_target_says_what_to_install(client):
+    r = client.post("/api/v1/compile", json={"language": "rust", "code": "fn main() {}"})
+    if languages()["rust"] is None:
+        pytest.skip("this machine has Rust's wasm32 target")
+    assert r.status_code == 501 and r.json()["code"] == "CompilerUnavailable"
+    assert "rustup target add wasm32-unknown-unknown" in r.json()["hint"]
+    langs = client.get("/api/v1/compile/languages").json()
+    assert langs["c"]["available"] and not langs["rust"]["available"]
+
+
+def test_bad_requests(client):
+    assert client.post("/api/v1/compile", json={"language": "cobol", "code": ""}).status_code \
+        == 422
+    big = "x" * (256 * 1024 + 1)
+    assert client.post("/api/v1/compile", json={"code": big}).status_code == 422
+
+
+def test_an_application_from_source(client):
+    r = client.post("/api/v1/applications", json={
+        "name": "from-src", "source": {"language": "c", "code": HELLO},
+        "targetDevices": {"deviceNames": []}})
+    assert r.status_code == 201, r.text
+    assert r.json()["spec"]["wasmSize"] > 0
+    both = client.post("/api/v1/applications", json={
+        "name": "both", "source": {"code": HELLO}, "wasmBytes": "AGFzbQEAAAA="})
+    assert both.status_code == 422 and "exactly one" in both.json()["message"]

@@ -1,0 +1,43 @@
+"""Recent events per device, for `GET /devices/{name}/events` and the dashboard's device
+page: what gateways reported (sessions, module states, outputs) and enrollment decisions.
+
+Kept in memory, a bounded ring per device: the durable record is the Device's status; this
+is the story of how it got there, and a restart of the API server starts it afresh.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from typing import Any
+
+from wasmbed.timeutil import iso
+
+SKIPPED = {"heartbeat", "gateway"}  # periodic: their latest values are in the status
+
+
+class DeviceEvents:
+    def __init__(self, per_device: int = 200) -> None:
+        self.per_device = per_device
+        self._rings: dict[str, deque[dict[str, Any]]] = {}
+        self._seq = itertools.count(1)
+
+    def record(self, device: str, type_: str, **fields: Any) -> None:
+        ring = self._rings.setdefault(device, deque(maxlen=self.per_device))
+        ring.append({"seq": next(self._seq), "at": fields.pop("at", None) or iso(),
+                     "type": type_, **{k: v for k, v in fields.items() if v is not None}})
+
+    def record_reports(self, gateway: str, events: list[dict[str, Any]]) -> None:
+        for e in events:
+            device, kind = e.get("device"), e.get("type")
+            if not isinstance(device, str) or kind in SKIPPED or not isinstance(kind, str):
+                continue
+            at = iso(float(e["at"])) if isinstance(e.get("at"), int | float) else None
+            detail = {k: v for k, v in e.items() if k not in ("device", "type", "at")}
+            self.record(device, kind, at=at, gateway=gateway, **detail)
+
+    def list(self, device: str, limit: int = 100) -> list[dict[str, Any]]:
+        return list(self._rings.get(device, ()))[-limit:]
+
+    def forget(self, device: str) -> None:
+        self._rings.pop(device, None)

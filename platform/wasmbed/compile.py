@@ -1,0 +1,124 @@
+"""Source to wasm for the dashboard and `POST /api/v1/compile`: C with clang (wasm32, the
+flags of firmware/apps), Rust with rustc when its wasm32 target is installed. Each build
+runs in its own temp dir under time and memory limits; the result is validated and its
+imports checked against the host functions devices offer, so a module that compiles but
+could never be instantiated on a device is refused here, with the reason."""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import wasmtime
+
+from wasmbed.device.runtime import HOST_FUNCTIONS
+
+HEADER = Path(__file__).resolve().parents[2] / "firmware" / "apps" / "wasmbed_app.h"
+MAX_SOURCE = 256 * 1024
+TIMEOUT_S = 30.0
+MEMORY_BYTES = 1024 * 1024 * 1024
+C_FLAGS = ["--target=wasm32", "-nostdlib", "-O2", "-Wl,--no-entry", "-Wl,--export=run",
+           "-Wl,--allow-undefined", "-Wl,-z,stack-size=4096", "-Wl,--initial-memory=65536",
+           "-Wl,--max-memory=65536"]
+RUST_TARGET = "wasm32-unknown-unknown"
+_ENGINE = wasmtime.Engine()
+
+
+class CompileUnavailable(Exception):
+    """No toolchain for this language here; the message says what to install."""
+
+
+@dataclass
+class CompileResult:
+    ok: bool
+    wasm: bytes = b""
+    diagnostics: str = ""
+    problems: list[str] = field(default_factory=list)  # why a built module is refused
+    seconds: float = 0.0
+
+
+def _limits() -> None:  # runs in the compiler's process, before exec
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(TIMEOUT_S), int(TIMEOUT_S) + 1))
+
+
+def _run(argv: list[str], cwd: Path) -> tuple[int, str]:
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
+                              timeout=TIMEOUT_S, preexec_fn=_limits)
+    except subprocess.TimeoutExpired:
+        return 124, f"the compiler took longer than {TIMEOUT_S:.0f} s and was stopped"
+    return done.returncode, (done.stderr + done.stdout).replace(str(cwd) + "/", "")
+
+
+def languages() -> dict[str, str | None]:
+    """language -> None if available here, else what to install."""
+    c = None if shutil.which("clang") and shutil.which("wasm-ld") else \
+        "apt-get install -y clang lld"
+    return {"c": c, "rust": _rust_missing()}
+
+
+def _rust_missing() -> str | None:
+    if shutil.which("rustc") is None:
+        return "install Rust (rustup) and `rustup target add wasm32-unknown-unknown`"
+    done = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True)
+    lib = Path(done.stdout.strip()) / "lib" / "rustlib" / RUST_TARGET
+    return None if lib.is_dir() else "rustup target add wasm32-unknown-unknown"
+
+
+def check_imports(wasm: bytes, entry: str = "run") -> list[str]:
+    """What would stop a device from running this module: unknown imports, wrong
+    signatures, no entry function."""
+    module = wasmtime.Module(_ENGINE, wasm)
+    problems = []
+    for imp in module.imports:
+        ty = imp.type
+        if imp.module != "env" or imp.name not in HOST_FUNCTIONS:
+            problems.append(f"imports {imp.module}.{imp.name}, which devices do not provide "
+                            f"(host functions: {', '.join(sorted(HOST_FUNCTIONS))})")
+            continue
+        params, results = HOST_FUNCTIONS[imp.name]
+        if not isinstance(ty, wasmtime.FuncType) or \
+                [str(p) for p in ty.params] != [str(p) for p in params] or \
+                [str(r) for r in ty.results] != [str(r) for r in results]:
+            problems.append(f"imports env.{imp.name} with the wrong signature {ty}; see "
+                            "firmware/apps/wasmbed_app.h")
+    if not any(e.name == entry and isinstance(e.type, wasmtime.FuncType)
+               for e in module.exports):
+        problems.append(f"exports no function {entry!r} (the entry devices call)")
+    return problems
+
+
+def compile_source(language: str, source: str, entry: str = "run") -> CompileResult:
+    started = time.monotonic()
+    missing = languages().get(language, f"unknown language {language!r}; use c or rust")
+    if missing:
+        raise CompileUnavailable(missing)
+    with tempfile.TemporaryDirectory(prefix="wasmbed-compile-") as tmp:
+        work = Path(tmp)
+        out = work / "app.wasm"
+        if language == "c":
+            shutil.copy(HEADER, work / HEADER.name)
+            (work / "app.c").write_text(source)
+            flags = [f for f in C_FLAGS if f != "-Wl,--export=run"] + [f"-Wl,--export={entry}"]
+            code, diagnostics = _run(["clang", *flags, "-o", str(out), "app.c"], work)
+        else:
+            (work / "app.rs").write_text(source)
+            code, diagnostics = _run(["rustc", "--edition", "2021", "--crate-type", "cdylib",
+                                      "--target", RUST_TARGET, "-O", "-o", str(out),
+                                      "app.rs"], work)
+        took = time.monotonic() - started
+        if code != 0 or not out.exists():
+            return CompileResult(False, diagnostics=diagnostics, seconds=took)
+        wasm = out.read_bytes()
+    try:
+        problems = check_imports(wasm, entry)
+    except wasmtime.WasmtimeError as exc:
+        problems = [f"the compiler produced an invalid module: {exc}"]
+    return CompileResult(not problems, wasm if not problems else b"", diagnostics, problems,
+                         time.monotonic() - started)

@@ -1,0 +1,60 @@
+"""Emulated boards started through the REST API: the API server starts QEMU with the real
+firmware, registers the Device, bridges it to a gateway; it enrolls and connects; its
+console and events are served; stopping it leaves the Device Disconnected."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+
+from harness.stack import GatewayHandle, Platform
+from scenarios.steps import device_phase
+from wasmbed.client import ApiError
+from wasmbed.waiting import Seen
+
+pytestmark = [allure.feature("Firmware"), pytest.mark.board("stm32f4_discovery")]
+
+
+@pytest.fixture
+def platform(cluster, processes, evidence, firmware_build):
+    """The API server told where the session's firmware build is."""
+    elf = firmware_build("stm32f4_discovery")
+    p = Platform.start(cluster, processes, evidence,
+                       extra=["--firmware-dir", str(elf.parent.parent)])
+    yield p
+    p.api.close()
+
+
+@allure.story("A board started through the API enrolls, shows its console, and stops")
+def test_board_started_through_the_api(api, gateway: GatewayHandle, wait_for):
+    wait_for(lambda: api.gateway(gateway.name)["status"].get("phase") == "Ready", 20,
+             f"{gateway.name} Ready")
+    with allure.step("POST /api/v1/boards"):
+        started = api.request("POST", "/api/v1/boards",
+                              json={"name": "api-board", "labels": {"tier": "lab"}})
+        assert started["board"] == "stm32f4_discovery" and started["running"]
+    with allure.step("its Device enrolls and connects"):
+        dev = wait_for(lambda: device_phase(api, "api-board", "Connected"), 90,
+                       "api-board Connected")
+        assert dev["metadata"]["labels"]["tier"] == "lab"
+
+    def console_has(text: str) -> object:
+        lines = api.request("GET", "/api/v1/devices/api-board/console?tail=200")["lines"]
+        return any(text in line for line in lines) or Seen(lines[-3:])
+
+    with allure.step("its console and events are served"):
+        wait_for(lambda: console_has("wasmbed: connected id=api-board"), 10, "the console")
+        kinds = [e["type"] for e in api.request("GET", "/api/v1/devices/api-board/events")[
+            "items"]]
+        assert kinds[:2] == ["board-started", "enrolled"] and "connected" in kinds
+    with allure.step("the gateway lists it"):
+        held = api.request("GET", f"/api/v1/gateways/{gateway.name}/devices")["items"]
+        assert [d["metadata"]["name"] for d in held] == ["api-board"]
+    with allure.step("DELETE /api/v1/boards/api-board: the device goes Disconnected"):
+        api.request("DELETE", "/api/v1/boards/api-board")
+        wait_for(lambda: device_phase(api, "api-board", "Disconnected"), 30,
+                 "api-board Disconnected")
+    with pytest.raises(ApiError) as err:
+        api.request("POST", "/api/v1/boards", json={"name": "nrf", "board":
+                                                    "arduino_nano_33_ble"})
+    assert err.value.status == 501 and "install Renode" in err.value.message
