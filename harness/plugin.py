@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from harness.boards import build_apps, build_firmware, start_board
+from harness.browser import BrowserMissing, chromium_page
 from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.kube import Kube
@@ -425,6 +426,17 @@ def proxy(gateway: GatewayHandle, processes: ProcessGroup, evidence: Evidence) -
 def faults() -> Faults:
     """The fault library: network (bridge/proxy), process, board and PKI faults."""
     return Faults()
+
+
+@pytest.fixture
+def browser_page(evidence: Evidence) -> Iterator[Any]:
+    """A Playwright page in Debian's headless Chromium; skips saying what to install when
+    it is missing. `harness.browser.screenshot(page, evidence, name)` saves and attaches."""
+    try:
+        with chromium_page(evidence) as page:
+            yield page
+    except BrowserMissing as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture

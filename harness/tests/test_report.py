@@ -17,11 +17,8 @@ from pathlib import Path
 import allure
 import pytest
 
+from harness.browser import screenshot
 from harness.reporting import ROOT, build_report
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -45,12 +42,11 @@ def serve() -> Iterator[object]:
         srv.shutdown()
 
 
-def test_report_lists_scenarios_steps_and_failure_attachments(tmp_path, serve, evidence):
-    if not Path(CHROMIUM).exists() or shutil.which("java") is None:
-        pytest.skip("needs Chromium and Java: apt-get install -y chromium "
-                    "default-jre-headless (./run test installs them)")
-    from playwright.sync_api import sync_playwright
-
+def test_report_lists_scenarios_steps_and_failure_attachments(tmp_path, serve, evidence,
+                                                              browser_page):
+    if shutil.which("java") is None:
+        pytest.skip("the Allure command line needs Java: apt-get install -y "
+                    "default-jre-headless (./run test installs it)")
     results, html, history = tmp_path / "results", tmp_path / "html", tmp_path / "history"
     with allure.step("a run with one failing (on purpose) and one passing scenario"):
         run = subprocess.run(
@@ -64,29 +60,23 @@ def test_report_lists_scenarios_steps_and_failure_attachments(tmp_path, serve, e
         report = build_report(results, html, history)
         assert report.tests == 2 and report.index.exists()
         assert (history / "history.json").exists()  # the trend for the next build
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(serve(html) + "#suites")
-        page.wait_for_selector(".node__title")
-        closed = ".node[data-node-kind=group]:not(.node__expanded) > .node__title"
-        while page.locator(closed).count():
-            page.locator(closed).first.click()
-        tree = page.inner_text(".tree__content")
-        assert "test_unknown_device_is_refused" in tree
-        assert "test_waits_for_a_phase_that_never_comes" in tree
-        page.locator(".node:not([data-node-kind=group]) .node__title",
-                     has_text="test_waits_for_a_phase_that_never_comes").first.click()
-        page.wait_for_selector(".side-by-side__right .attachment-row")
-        steps = page.locator(".side-by-side__right .step__name").all_inner_texts()
-        assert "the device connects" in steps
-        assert any("Revoked" in s for s in steps)
-        pane = page.inner_text(".side-by-side__right")
-        assert "timed out after 3.0 s" in pane and "Timeouts" in pane  # the category
-        attachments = page.locator(".attachment-row__name").all_inner_texts()
-        assert "api" in attachments and any(a.endswith("-trace") for a in attachments)
-        shot = evidence.path("allure-report", ".png")
-        page.screenshot(path=str(shot), full_page=True)
-        allure.attach.file(str(shot), "the report, failed scenario open",
-                           attachment_type=allure.attachment_type.PNG)
-        browser.close()
+    page = browser_page
+    page.goto(serve(html) + "#suites")
+    page.wait_for_selector(".node__title")
+    closed = ".node[data-node-kind=group]:not(.node__expanded) > .node__title"
+    while page.locator(closed).count():
+        page.locator(closed).first.click()
+    tree = page.inner_text(".tree__content")
+    assert "test_unknown_device_is_refused" in tree
+    assert "test_waits_for_a_phase_that_never_comes" in tree
+    page.locator(".node:not([data-node-kind=group]) .node__title",
+                 has_text="test_waits_for_a_phase_that_never_comes").first.click()
+    page.wait_for_selector(".side-by-side__right .attachment-row")
+    steps = page.locator(".side-by-side__right .step__name").all_inner_texts()
+    assert "the device connects" in steps
+    assert any("Revoked" in s for s in steps)
+    pane = page.inner_text(".side-by-side__right")
+    assert "timed out after 3.0 s" in pane and "Timeouts" in pane  # the category
+    attachments = page.locator(".attachment-row__name").all_inner_texts()
+    assert "api" in attachments and any(a.endswith("-trace") for a in attachments)
+    screenshot(page, evidence, "allure-report-failed-scenario")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wasmbed.store import AlreadyExists, Conflict, Gone, Invalid, NotFound, StoreError
 from wasmbed.store.selectors import SelectorError
@@ -17,6 +19,19 @@ HINTS: dict[type, tuple[str, str]] = {
     Gone: ("Gone", "list again and watch from the returned resourceVersion"),
     Invalid: ("Invalid", "fix the field the message names"),
 }
+
+
+class ErrorBody(BaseModel):
+    """Every error answer."""
+
+    code: str
+    message: str
+    hint: str = ""
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses` documenting these error statuses with the ErrorBody shape."""
+    return {s: {"model": ErrorBody} for s in statuses}
 
 
 def api_error(status: int, code: str, message: str, hint: str = "") -> HTTPException:
@@ -36,10 +51,13 @@ def install(app: FastAPI) -> None:
                              "hint": "example: labelSelector=board=stm32f4_discovery,tier!=prod"},
                             status_code=400)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)  # ours, and the framework's (bad JSON)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, dict) else {
-            "code": "HTTPError", "message": str(exc.detail), "hint": ""}
+            "code": "BadRequest" if exc.status_code == 400 else "HTTPError",
+            "message": str(exc.detail),
+            "hint": "send a JSON body (Content-Type: application/json); see /docs"
+            if exc.status_code == 400 else ""}
         return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

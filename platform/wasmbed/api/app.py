@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from wasmbed import __version__, httperrors
 from wasmbed.aio import cancel_and_wait
@@ -32,7 +35,7 @@ from wasmbed.api.models import (
 )
 from wasmbed.api.reports import apply_reports
 from wasmbed.controllers.application import FINALIZER
-from wasmbed.httperrors import api_error
+from wasmbed.httperrors import api_error, error_responses
 from wasmbed.modules import check_module
 from wasmbed.serving import BearerAuth
 from wasmbed.store import KINDS, Conflict, Gone, NotFound, new_resource
@@ -48,7 +51,8 @@ def build_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
                   description="Devices, applications and gateways of a Wasmbed fleet. "
                               "Every /api route needs `Authorization: Bearer <token>`.")
     httperrors.install(app)
-    api = APIRouter(prefix="/api/v1", dependencies=[bearer.dependency()])
+    api = APIRouter(prefix="/api/v1", dependencies=[bearer.dependency()],
+                    responses=error_responses(400, 401, 404, 409, 410, 422, 501))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -342,7 +346,24 @@ def build_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
         """The seed's /ws path; same stream as /api/v1/watch."""
         await watch_socket(ws, kinds, resourceVersion)
 
+    _serve_dashboard(app)
     return app
+
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
+
+
+def _serve_dashboard(app: FastAPI) -> None:
+    """The dashboard's built assets at / (after every API route, so they win)."""
+    if (DASHBOARD / "index.html").exists():
+        app.mount("/", StaticFiles(directory=DASHBOARD, html=True), name="dashboard")
+        return
+
+    @app.get("/", include_in_schema=False)
+    async def not_built() -> HTMLResponse:
+        return HTMLResponse("<h1>Wasmbed API</h1><p>The dashboard is not built here: run "
+                            "<code>./run setup</code> (needs Node.js and npm), or use the "
+                            "API at <a href='/docs'>/docs</a>.</p>")
 
 
 def _slim(obj: dict[str, Any]) -> dict[str, Any]:

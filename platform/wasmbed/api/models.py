@@ -65,9 +65,11 @@ class GatewayCreate(BaseModel):
 
 
 class GatewayRegistration(BaseModel):
-    endpoint: str
-    tlsEndpoint: str
-    tlsPort: int
+    endpoint: str = Field(pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[\x21-\x7e]*)?$",
+                          max_length=255, description="the gateway's HTTP API URL")
+    tlsEndpoint: str = Field(pattern=r"^[A-Za-z0-9.\-]+:\d{1,5}$", max_length=255,
+                             description="host:port devices connect to")
+    tlsPort: int = Field(ge=0, le=65535)
     startedAt: float
     region: str | None = None  # None keeps what was declared
     config: dict[str, int] = {}

@@ -10,18 +10,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import time
 from typing import Any
 
 from wasmbed.controllers.base import Controller, Mapper
 from wasmbed.controllers.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
 from wasmbed.store import NotFound, Store, WatchEvent
 from wasmbed.store.selectors import LabelSelector
-from wasmbed.timeutil import iso
+from wasmbed.timeutil import iso, parse_iso
 
 log = logging.getLogger("wasmbed.controllers.application")
 FINALIZER = "wasmbed.github.io/application"
 SETTLED = {"Deploying", "Running", "Completed", "Failed", "Stopping", "Stopped"}
 ACTIVE = {"Deploying", "Running", "Stopping"}
+# A stop the device has not confirmed by then is sent again (it may have reached the gateway
+# while the module was still being delivered, and been dropped there as "not running").
+STOP_RETRY_S = 10.0
 DEFAULT_MEMORY_LIMIT = 64 * 1024
 DEFAULT_FUEL_LIMIT = 50_000_000
 
@@ -216,8 +220,10 @@ class ApplicationController(Controller):
         if device is None:
             await self._set_entry(app, dev, {"phase": "Stopped"})
             return True
-        if entry.get("stopRequested") == entry.get("moduleId"):
-            return False
+        asked = parse_iso(entry.get("stopRequestedAt")) or 0.0
+        if entry.get("stopRequested") == entry.get("moduleId") and \
+                time.time() - asked < STOP_RETRY_S:
+            return False  # asked recently; the device's report will settle it
         gateway = await self._gateway_endpoint(device.get("status") or {})
         if gateway is None:
             return False
@@ -227,7 +233,8 @@ class ApplicationController(Controller):
             await self._set_entry(app, dev, {"error": f"stop not delivered yet: {exc}"})
             return False
         await self._set_entry(app, dev, {"phase": "Stopping",
-                                         "stopRequested": entry.get("moduleId")})
+                                         "stopRequested": entry.get("moduleId"),
+                                         "stopRequestedAt": iso()})
         return False
 
     async def _gateway_endpoint(self, dstatus: dict[str, Any]) -> str | None:

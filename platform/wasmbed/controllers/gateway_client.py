@@ -26,7 +26,7 @@ class GatewayClient:
     async def _post(self, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
             resp = await self.http.post(url, json=body)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise GatewayUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if 400 <= resp.status_code < 500:
             detail = resp.json().get("detail", resp.text)
@@ -51,5 +51,5 @@ class GatewayClient:
             resp = await self.http.get(f"{endpoint}/ready", timeout=3.0)
             return resp.json() if resp.headers.get("content-type", "").startswith(
                 "application/json") else {"status": resp.status_code}
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             return None

@@ -1,0 +1,85 @@
+import React from "react";
+import { Api } from "../api";
+import { Fleet, sorted } from "../live";
+import { usePoll } from "../hooks";
+import { ErrorNote, Phase, ago } from "./common";
+
+export function Devices({ fleet }: { fleet: Fleet }) {
+  const devices = sorted(fleet.devices);
+  return (
+    <>
+      <h1>Devices</h1>
+      {devices.length === 0 && <p>No devices yet. Register one (wasmbed device add) or start a board.</p>}
+      <table data-testid="devices">
+        <thead><tr><th>Name</th><th>Phase</th><th>Board</th><th>Gateway</th><th>Last heartbeat</th><th>Labels</th></tr></thead>
+        <tbody>
+          {devices.map((d) => (
+            <tr key={d.metadata.name} data-testid={`device-${d.metadata.name}`}>
+              <td><a href={`#/devices/${encodeURIComponent(d.metadata.name)}`}>{d.metadata.name}</a></td>
+              <td><Phase phase={d.status?.phase} /></td>
+              <td>{d.spec?.mcuType}</td>
+              <td>{d.status?.gateway?.name ?? "—"}</td>
+              <td>{ago(d.status?.lastHeartbeat)}</td>
+              <td className="labels">
+                {Object.entries(d.metadata.labels ?? {})
+                  .filter(([k]) => !k.startsWith("wasmbed.github.io/"))
+                  .map(([k, v]) => <code key={k}>{k}={v}</code>)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+export function DeviceDetail({ api, fleet, name }: { api: Api; fleet: Fleet; name: string }) {
+  const d = fleet.devices.get(name);
+  const [events, eventsError] = usePoll(() => api.get(`/devices/${name}/events?limit=50`), 2000, [api, name]);
+  const [console_] = usePoll(
+    () => api.get(`/devices/${name}/console?tail=200`).catch(() => null), 1000, [api, name]);
+  if (!d) return <p>Device {name} is not known (yet).</p>;
+  const st = d.status ?? {};
+  const apps = sorted(fleet.applications).filter((a) => a.status?.deviceStatuses?.[name]);
+  return (
+    <>
+      <h1>{name} <Phase phase={st.phase} /></h1>
+      <dl className="facts">
+        <dt>Board</dt><dd>{d.spec?.mcuType}</dd>
+        <dt>Gateway</dt><dd>{st.gateway?.name ?? "—"}</dd>
+        <dt>Connected since</dt><dd>{st.connectedSince ?? "—"}</dd>
+        <dt>Last heartbeat</dt><dd data-testid="last-heartbeat">{ago(st.lastHeartbeat)}</dd>
+        <dt>Uptime</dt><dd>{st.heartbeat?.uptimeMs != null ? `${(st.heartbeat.uptimeMs / 1000).toFixed(0)} s` : "—"}</dd>
+        <dt>Free memory</dt><dd>{st.heartbeat?.freeMemory ?? "—"}</dd>
+        <dt>Firmware</dt><dd>{st.firmwareVersion ?? "—"}</dd>
+        <dt>Certificate</dt><dd>{st.certificate ? `serial ${st.certificate.serial}, until ${st.certificate.notAfter}` : "none yet"}</dd>
+      </dl>
+      <h2>Applications</h2>
+      <ul>
+        {apps.map((a) => (
+          <li key={a.metadata.name}>
+            <a href={`#/applications/${encodeURIComponent(a.metadata.name)}`}>{a.metadata.name}</a>{" "}
+            <Phase phase={a.status.deviceStatuses[name].phase} />
+          </li>
+        ))}
+        {apps.length === 0 && <li>none</li>}
+      </ul>
+      {console_ && (
+        <>
+          <h2>Console</h2>
+          <pre className="console" data-testid="console">{console_.lines.join("\n")}</pre>
+        </>
+      )}
+      <h2>Events</h2>
+      <ErrorNote error={eventsError} />
+      <table className="events">
+        <tbody>
+          {(events?.items ?? []).slice().reverse().map((e: { seq: number; at: string; type: string; [k: string]: unknown }) => (
+            <tr key={e.seq}><td>{e.at}</td><td>{e.type}</td>
+              <td><code>{JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => !["seq", "at", "type"].includes(k))))}</code></td></tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

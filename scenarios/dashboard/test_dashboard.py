@@ -1,0 +1,88 @@
+"""The dashboard in a real browser (Debian's headless Chromium, Playwright) against a running
+stack with virtual devices: log in with the API token, watch devices appear live, compile C
+in the source editor (and see a compiler error), deploy, see Running and the output, stop.
+Screenshots of each stage are in the evidence and in Allure."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+
+from harness.browser import screenshot
+
+pytestmark = [allure.feature("Dashboard")]
+
+COUNTER_C = """#include "wasmbed_app.h"
+WB_EXPORT("run") int run(void) {
+    WB_LOG("counting from the dashboard");
+    for (int i = 0;; i++) { wb_report(i); wb_sleep_ms(200); }
+}
+"""
+
+
+@pytest.fixture
+def page(browser_page, platform):
+    browser_page.set_default_timeout(20_000)
+    browser_page.goto(platform.url + "/")
+    return browser_page
+
+
+def test_login_refuses_a_wrong_token(page, evidence):
+    page.get_by_test_id("token").fill("not-the-token")
+    page.get_by_test_id("login").click()
+    error = page.get_by_test_id("login-error")
+    error.wait_for()
+    assert "refused" in error.inner_text()
+    screenshot(page, evidence, "login-refused")
+
+
+@allure.story("Log in, see devices live, compile C, deploy, see Running and output, stop")
+def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_devices, evidence):
+    with allure.step("log in with the API token"):
+        page.get_by_test_id("token").fill(platform.token)
+        page.get_by_test_id("login").click()
+        page.get_by_test_id("live").filter(has_text="live").wait_for()
+        page.goto(platform.url + "/#/devices")
+    with allure.step("devices appear live as they connect"):
+        names = virtual_devices(2, labels={"tier": "edge"}).names
+        for name in names:
+            page.get_by_test_id(f"device-{name}").get_by_test_id("phase").filter(
+                has_text="Connected").wait_for()
+        screenshot(page, evidence, "devices-connected")
+    with allure.step("a compiler error is shown with its line"):
+        page.goto(platform.url + "/#/applications/new")
+        page.get_by_test_id("source").fill("int run(void) { return missing; }")
+        page.get_by_test_id("compile").click()
+        result = page.get_by_test_id("compile-result")
+        result.filter(has_text="CompileError").wait_for()
+        assert "app.c:1" in result.inner_text()
+        screenshot(page, evidence, "compile-error")
+    with allure.step("compile the counter and deploy it to both devices"):
+        page.get_by_test_id("app-name").fill("counter-ui")
+        page.get_by_test_id("source").fill(COUNTER_C)
+        page.get_by_test_id("compile").click()
+        page.get_by_test_id("compile-result").filter(has_text="compiled").wait_for()
+        for name in names:
+            page.get_by_test_id(f"target-{name}").check()
+        page.get_by_test_id("deploy").click()
+        page.wait_for_url("**/#/applications/counter-ui")
+    with allure.step("it runs on both and its output streams in"):
+        for name in names:
+            page.get_by_test_id(f"entry-{name}").get_by_test_id("phase").filter(
+                has_text="Running").wait_for()
+            page.get_by_test_id(f"outputs-{name}").filter(
+                has_text="counting from the dashboard").wait_for()
+        screenshot(page, evidence, "application-running")
+        api_view = platform.api.application("counter-ui")["status"]["deviceStatuses"]
+        assert all(api_view[n]["phase"] == "Running" for n in names)
+    with allure.step("stop it from the dashboard"):
+        page.get_by_test_id("stop").click()
+        for name in names:
+            page.get_by_test_id(f"entry-{name}").get_by_test_id("phase").filter(
+                has_text="Stopped").wait_for()
+        screenshot(page, evidence, "application-stopped")
+    with allure.step("the overview counts them"):
+        page.goto(platform.url + "/#/")
+        card = page.get_by_test_id("devices-card")
+        card.filter(has_text="Connected").wait_for()
+        assert "2" in card.inner_text()
