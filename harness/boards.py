@@ -10,6 +10,7 @@ from pathlib import Path
 
 from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
 from wasmbed.emulation.catalog import FIRMWARE_DIR, BoardSpec
+from wasmbed.emulation.renode import RenodeBoard, find_renode
 
 
 class ToolchainMissing(EmulatorUnavailable):
@@ -44,11 +45,18 @@ def build_apps(build_dir: Path) -> dict[str, bytes]:
     return {p.stem: p.read_bytes() for p in (build_dir / "apps").glob("*.wasm")}
 
 
+def pick_emulator(emulator: str, spec: BoardSpec) -> str:
+    """--emulator auto: Renode where it is installed, else QEMU (which has only some
+    boards: the others need Renode, and say so)."""
+    if emulator == "auto":
+        return "renode" if find_renode() else "qemu"
+    return emulator
+
+
 def start_board(name: str, emulator: str, elf: Path, workdir: Path,
-                blob: Path | None = None, run: bool = True) -> QemuBoard:
+                blob: Path | None = None, run: bool = True) -> QemuBoard | RenodeBoard:
     spec = board_spec(name)
-    if emulator == "renode":
-        raise EmulatorUnavailable("the Renode backend is not built yet (issue 8); use "
-                                  "--emulator qemu")
     loads = [(blob, spec.provision_addr)] if blob else []
+    if pick_emulator(emulator, spec) == "renode":
+        return RenodeBoard(spec, elf, workdir, loads=loads).start(run=run)
     return QemuBoard(spec, elf, workdir, loads=loads).start(run=run)

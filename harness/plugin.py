@@ -35,7 +35,7 @@ from harness.stack import (
 from wasmbed import __version__
 from wasmbed.client import ApiClient
 from wasmbed.device.fleet import profile_from
-from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
+from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec, find_renode
 from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.waiting import wait_for as _wait_for
@@ -88,6 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scale: load scenario; runs only with -m scale")
     config.addinivalue_line("markers", "cert_lifetime(s): operational certs live s seconds")
     config.addinivalue_line("markers", "slow: slow scenario; runs only with -m slow")
+    config.addinivalue_line("markers", "renode: needs Renode installed (skips without it)")
     config.addinivalue_line("markers", "demo_failure: fails on purpose; only with -m demo_failure")
     cluster = setting(config, "cluster")
     if cluster not in ("embedded", "local", "kubeconfig"):
@@ -138,6 +139,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("renode") and find_renode() is None:
+        pytest.skip("install Renode to run this scenario (renode on PATH, or "
+                    "WASMBED_RENODE=/path/to/renode)")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -19,9 +19,18 @@ static void idle_ms(uint32_t ms) {
     while (hal_millis() - start < ms) __asm__ volatile("wfi");
 }
 
+/* TLS 1.3 needs ~40 KiB at its peak and a module one 64 KiB wasm page besides. */
+#define HEAP_NEEDED (112u * 1024u)
+extern char _heap_start[], _heap_end[];
+
 int main(void) {
     hal_init();
     printf("wasmbed: boot firmware=%s board=%s\r\n", FIRMWARE_VERSION, BOARD_NAME);
+    size_t heap = (size_t)(_heap_end - _heap_start);
+    if (heap < HEAP_NEEDED)
+        printf("wasmbed: warning: heap %lu B is below the %lu B that TLS 1.3 and a 64 KiB wasm "
+               "page need; sessions or modules will fail on this board\r\n",
+               (unsigned long)heap, (unsigned long)HEAP_NEEDED);
     static provision_t prov;
     if (!provision_load(BOARD_PROVISION_ADDR, &prov)) {
         printf("wasmbed: no provisioning blob at 0x%08lx; idle\r\n",

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Per board (boards/<board>/uart.c): clocks, both UARTs, then hal_systick_init(). */
 void hal_init(void);
+void hal_systick_init(void); /* shared (src/hal/cortexm.c): 1 ms ticks at BOARD_CPU_HZ */
 uint32_t hal_millis(void);
 void hal_reset(void);
 

@@ -1,4 +1,4 @@
-"""Emulated boards: the catalog, a console reader, and the QEMU backend (Renode later).
+"""Emulated boards: the catalog, a console reader, and two backends: QEMU and Renode.
 
 A board the machine cannot emulate is reported with what to install, never faked.
 """
@@ -6,5 +6,7 @@ A board the machine cannot emulate is reported with what to install, never faked
 from wasmbed.emulation.catalog import CATALOG, BoardSpec, EmulatorUnavailable, board_spec
 from wasmbed.emulation.console import Console
 from wasmbed.emulation.qemu import QemuBoard
+from wasmbed.emulation.renode import RenodeBoard, find_renode
 
-__all__ = ["CATALOG", "BoardSpec", "Console", "EmulatorUnavailable", "QemuBoard", "board_spec"]
+__all__ = ["CATALOG", "BoardSpec", "Console", "EmulatorUnavailable", "QemuBoard", "RenodeBoard",
+           "board_spec", "find_renode"]

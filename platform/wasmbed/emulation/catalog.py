@@ -51,7 +51,7 @@ CATALOG: dict[str, BoardSpec] = {
     "arduino_uno_r4_minima": BoardSpec(
         "arduino_uno_r4_minima", "RA4M1 (Cortex-M4)",
         "platforms/boards/arduino_uno_r4_minima.repl", None,
-        "sysbus.sci2", "sysbus.sci1", 0x00030000, 0x00038000),
+        "sysbus.sci2", "sysbus.sci0", 0x00030000, 0x00038000),
 }
 
 

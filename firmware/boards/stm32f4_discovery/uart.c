@@ -16,11 +16,6 @@ typedef struct {
 #define CR1_TE (1u << 3)
 #define CR1_RE (1u << 2)
 
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define AIRCR (*(volatile uint32_t *)0xE000ED0Cu)
-
 static usart_t *const console = (usart_t *)BOARD_CONSOLE_UART;
 static usart_t *const link = (usart_t *)BOARD_LINK_UART;
 
@@ -33,9 +28,7 @@ void hal_init(void) {
     board_init();
     usart_init(console);
     usart_init(link);
-    SYST_RVR = BOARD_CPU_HZ / 1000u - 1u;
-    SYST_CVR = 0;
-    SYST_CSR = 7; /* processor clock, interrupt, enable */
+    hal_systick_init();
 }
 
 static void put(usart_t *u, uint8_t c) {
@@ -55,9 +48,4 @@ size_t hal_link_read(uint8_t *buf, size_t cap) {
     size_t n = 0;
     while (n < cap && (link->SR & SR_RXNE)) buf[n++] = (uint8_t)link->DR;
     return n;
-}
-
-void hal_reset(void) {
-    AIRCR = (0x5FAu << 16) | (1u << 2); /* SYSRESETREQ */
-    for (;;) {}
 }

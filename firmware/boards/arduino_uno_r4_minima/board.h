@@ -1,0 +1,23 @@
+/* arduino_uno_r4_minima (Renesas RA4M1, Cortex-M4 at 48 MHz). No QEMU machine: Renode only
+ * (platforms/boards/arduino_uno_r4_minima.repl, which models SCI0 and SCI2).
+ * 32 KiB of SRAM: the image links with an 11 KiB heap, and the firmware warns at boot that
+ * this cannot hold TLS 1.3 plus a 64 KiB wasm page: the port builds, it cannot serve. */
+#ifndef BOARD_H
+#define BOARD_H
+
+#define BOARD_NAME "arduino_uno_r4_minima"
+#define BOARD_CPU_HZ 48000000u
+#define BOARD_PCLKB_HZ 24000000u
+#define BOARD_CONSOLE_UART 0x40070040u /* SCI2: Renode sysbus.sci2 */
+#define BOARD_LINK_UART 0x40070000u    /* SCI0: Renode sysbus.sci0 */
+#define BOARD_PROVISION_ADDR 0x00030000u /* code flash, above the image */
+#define BOARD_STORE_ADDR 0x00038000u
+
+void board_init(void);
+
+#include <stdbool.h>
+#include <stddef.h>
+bool board_flash_write_store(const void *data, size_t len);
+const void *board_flash_store(void);
+
+#endif

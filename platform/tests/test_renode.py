@@ -1,0 +1,108 @@
+"""The Renode backend without Renode: its scripts (golden files generated from the
+catalog), its monitor client against a recorded monitor session, and the errors a user
+meets where Renode is missing."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from wasmbed.emulation import CATALOG, EmulatorUnavailable, RenodeBoard, board_spec, find_renode
+from wasmbed.emulation.renode import RESC_DIR, MonitorClient, RenodeError, render_resc
+
+
+@pytest.mark.parametrize("board", sorted(CATALOG))
+def test_resc_files_are_the_generated_ones(board):
+    spec = board_spec(board)
+    committed = (RESC_DIR / f"{board}.resc").read_text()
+    assert committed == render_resc(spec), f"regenerate renode/{board}.resc"
+    assert f"connector Connect {spec.console_uart} console" in committed
+    assert f"connector Connect {spec.link_uart} link" in committed
+    assert f"sysbus LoadBinary $blob 0x{spec.provision_addr:08X}" in committed
+
+
+# A monitor session as Renode's telnet monitor serves it (documented behaviour): telnet
+# option negotiation, a banner, ANSI colours, the echo of each command, red errors, and the
+# prompt naming the current machine once one is created.
+IAC_WILL_ECHO = b"\xff\xfb\x01\xff\xfb\x03"
+TRANSCRIPT: list[tuple[bytes | None, bytes]] = [
+    (None, IAC_WILL_ECHO + b"Renode, version 1.15.3.0 (stable)\r\n\r\n\x1b[0m(monitor) "),
+    (b"$bin=@/tmp/fw.elf\n", b"$bin=@/tmp/fw.elf\r\n\x1b[0m(monitor) "),
+    (b"mach create \"dut\"\n", b"mach create \"dut\"\r\n\x1b[0m(dut) "),
+    (b"sysbus LoadELF $bin\n",
+     b"sysbus LoadELF $bin\r\n\x1b[32mLoaded 163132 bytes\x1b[0m\r\n(dut) "),
+    (b"frobnicate\n", b"frobnicate\r\n\x1b[31;1mThere was an error executing command "
+                      b"'frobnicate'\r\nNo such command or device: frobnicate\x1b[0m\r\n(dut) "),
+]
+
+
+@pytest.fixture
+def monitor_server():
+    server = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            for expect, answer in TRANSCRIPT:
+                if expect is not None:
+                    got = b""
+                    while not got.endswith(b"\n"):
+                        got += conn.recv(1)
+                    seen.append(got)
+                    assert got == expect, (got, expect)
+                for i in range(0, len(answer), 7):  # in pieces, as a socket may
+                    conn.sendall(answer[i:i + 7])
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname(), seen
+    server.close()
+
+
+def test_monitor_client_speaks_renodes_monitor(monitor_server):
+    address, seen = monitor_server
+    mon = MonitorClient(address, timeout=5)
+    assert mon.machine == "monitor"
+    assert mon.execute("$bin=@/tmp/fw.elf") == ""
+    mon.execute('mach create "dut"')
+    assert mon.machine == "dut"  # the prompt follows the current machine
+    assert mon.execute("sysbus LoadELF $bin") == "Loaded 163132 bytes"  # colours stripped
+    with pytest.raises(RenodeError, match="No such command or device: frobnicate"):
+        mon.execute("frobnicate")
+    assert len(seen) == 4
+    mon.close()
+
+
+def test_a_silent_monitor_times_out_saying_what_it_got():
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []  # keep the connection open: a silent monitor, not a closed one
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        held.append(conn)
+        conn.sendall(b"Renode, vers")
+
+    threading.Thread(target=serve, daemon=True).start()
+    with pytest.raises(TimeoutError, match="no Renode prompt.*Renode, vers"):
+        MonitorClient(server.getsockname(), timeout=0.5)
+    server.close()
+
+
+def test_without_renode_boards_say_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("WASMBED_RENODE", str(tmp_path / "no-renode"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert find_renode() is None
+    with pytest.raises(EmulatorUnavailable, match="install Renode to run arduino_nano_33_ble"):
+        RenodeBoard(board_spec("arduino_nano_33_ble"), tmp_path / "fw.elf", tmp_path)
+    with pytest.raises(EmulatorUnavailable, match="install Renode to run arduino_uno_r4_minima"):
+        board_spec("arduino_uno_r4_minima").qemu_binary()
+
+
+def test_renode_is_found_through_the_environment(monkeypatch, tmp_path):
+    fake = tmp_path / "renode"
+    fake.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("WASMBED_RENODE", str(fake))
+    assert find_renode() == Path(fake)
