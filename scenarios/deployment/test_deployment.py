@@ -46,7 +46,8 @@ def test_hello_runs_and_reports_output(api, cluster, connected, wait_for):
     assert {"kind": "log", "text": "hello from wasm"}.items() <= outputs[0].items()
     assert outputs[1]["kind"] == "value" and outputs[1]["value"] >= 0
     assert outputs[-1] == {**outputs[-1], "kind": "result", "value": 42}
-    assert api.application("hello")["status"]["phase"] == "Completed"
+    # the application's own phase is aggregated by its controller a moment later
+    wait_for(lambda: app_phase(api, "hello", "Completed"), 20, "hello Completed overall")
     if cluster.backend == "kubernetes":
         with allure.step("kubectl get applications shows it Completed"):
             row = kubectl_row(cluster, "applications", "hello")

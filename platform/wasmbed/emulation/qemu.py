@@ -13,13 +13,14 @@ from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
+from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import BoardSpec
 from wasmbed.emulation.console import Console
 from wasmbed.processes import ManagedProcess
 from wasmbed.waiting import Seen, wait_for
 
 
-class QemuBoard:
+class QemuBoard(EmulatedBoard):
     def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
                  loads: list[tuple[Path, int]] | None = None,
                  ports: dict[str, int] | None = None) -> None:
@@ -103,16 +104,7 @@ class QemuBoard:
         assert self.qmp
         self.qmp.cmd("cont")
 
-    def power_cut(self) -> None:
-        """Power off and on: the process dies (RAM is lost) and a new one boots."""
-        self._detach()
-        self.process.kill()
-        self.start()
-
-    def _detach(self) -> None:
-        if self.console:
-            self.console.close()
-            self.console = None
+    def _close_control(self) -> None:
         if self.qmp:
             with contextlib.suppress(Exception):
                 self.qmp.close()

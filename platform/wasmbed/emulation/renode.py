@@ -18,6 +18,7 @@ import socket
 import time
 from pathlib import Path
 
+from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import BoardSpec, EmulatorUnavailable
 from wasmbed.emulation.console import Console
 from wasmbed.processes import ManagedProcess
@@ -120,7 +121,7 @@ class MonitorClient:
             pass
 
 
-class RenodeBoard:
+class RenodeBoard(EmulatedBoard):
     def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
                  loads: list[tuple[Path, int]] | None = None,
                  ports: dict[str, int] | None = None) -> None:
@@ -183,16 +184,7 @@ class RenodeBoard:
     def resume(self) -> None:
         self._cmd("start")
 
-    def power_cut(self) -> None:
-        """Power off and on: Renode quits (RAM is lost) and a new one loads the board."""
-        self._detach()
-        self.process.kill()
-        self.start()
-
-    def _detach(self) -> None:
-        if self.console:
-            self.console.close()
-            self.console = None
+    def _close_control(self) -> None:
         if self.monitor:
             self.monitor.close()
             self.monitor = None

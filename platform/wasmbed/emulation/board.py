@@ -1,0 +1,34 @@
+"""What both emulator backends share: a board is an emulator process, a console, and a
+control channel (QEMU's QMP, Renode's monitor); a power cut kills the process and boots a
+new one with the same wiring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wasmbed.emulation.console import Console
+from wasmbed.processes import ManagedProcess
+
+
+class EmulatedBoard:
+    process: ManagedProcess
+    console: Console | None
+
+    def start(self, timeout: float = 60.0, *, run: bool = True) -> Any:
+        raise NotImplementedError
+
+    def _close_control(self) -> None:
+        """Close the backend's control connection (QMP, monitor)."""
+        raise NotImplementedError
+
+    def _detach(self) -> None:
+        if self.console:
+            self.console.close()
+            self.console = None
+        self._close_control()
+
+    def power_cut(self) -> None:
+        """Power off and on: the process dies (RAM is lost) and a new one boots."""
+        self._detach()
+        self.process.kill()
+        self.start()
