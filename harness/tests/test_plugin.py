@@ -114,3 +114,19 @@ def test_keep_on_failure_leaves_processes_running(scratch):
     pid = int((scratch.path / "pid").read_text())
     os.kill(pid, 0)  # still alive
     os.killpg(pid, signal.SIGKILL)
+
+
+def test_cluster_kubeconfig_uses_the_current_context(scratch, kube, monkeypatch):
+    """--cluster kubeconfig on "the user's cluster" - here the session's local control
+    plane, reached only through $KUBECONFIG, as any existing cluster would be."""
+    if kube.control_plane is None:
+        pytest.skip("already running on --cluster kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(kube.control_plane.admin_kubeconfig))
+    scratch.makepyfile("""
+        def test_x(cluster, api):
+            assert cluster.backend == "kubernetes" and cluster.kube.mode == "kubeconfig"
+            api.create_device("kc-dev")
+            assert "kc-dev" in cluster.kubectl("get", "devices", "-o", "name")
+    """)
+    scratch.runpytest_subprocess("--cluster", "kubeconfig", "-p", "no:allure_pytest"
+                                 ).assert_outcomes(passed=1)
