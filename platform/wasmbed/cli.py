@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,6 +137,17 @@ def _store_config(store: str, kubeconfig: Path | None, namespace: str | None) ->
     return StoreConfig(store, kubeconfig, namespace)  # type: ignore[arg-type]
 
 
+def _run_on_store(main: Coroutine[Any, Any, None]) -> None:
+    """Run a service; a store it cannot use (kubeconfig, CRDs, rights) is one clear line."""
+    from wasmbed.store import StoreError
+
+    try:
+        asyncio.run(main)
+    except StoreError as exc:
+        err.print(f"[red]store[/]: {exc}")
+        raise typer.Exit(1) from exc
+
+
 @app.command()
 def api(
     data_dir: Annotated[Path, typer.Option(help="store, PKI and token live here")] = HOME / "api",
@@ -157,17 +169,12 @@ def api(
 ) -> None:
     """Run the API server (and, by default, the controllers)."""
     from wasmbed.api.main import ApiConfig, run_api
-    from wasmbed.store import StoreError
 
     _logging(verbose)
     config = ApiConfig(data_dir, host, port, pairing_seconds, cert_lifetime,
                        _store_config(store, kubeconfig, namespace), controllers,
                        firmware_dir)
-    try:
-        asyncio.run(run_api(config, ready_file))
-    except StoreError as exc:
-        err.print(f"[red]store[/]: {exc}")
-        raise typer.Exit(1) from exc
+    _run_on_store(run_api(config, ready_file))
 
 
 @app.command()
@@ -186,19 +193,14 @@ def controller(
     """Run the device, application and gateway controllers on their own (replicas elect a
     leader through a Lease; only the leader reconciles)."""
     from wasmbed.controllers.runner import run_controllers
-    from wasmbed.store import StoreError
 
     _logging(verbose)
     if not token_file.exists():
         err.print(f"[red]token file {token_file} does not exist[/]: it is in the API data dir")
         raise typer.Exit(2)
-    try:
-        asyncio.run(run_controllers(_store_config(store, kubeconfig, namespace), data_dir,
-                                    token_file.read_text().strip(), identity, lease_seconds,
-                                    ready_file))
-    except StoreError as exc:
-        err.print(f"[red]store[/]: {exc}")
-        raise typer.Exit(1) from exc
+    _run_on_store(run_controllers(_store_config(store, kubeconfig, namespace), data_dir,
+                                  token_file.read_text().strip(), identity, lease_seconds,
+                                  ready_file))
 
 
 @app.command()
