@@ -113,6 +113,9 @@ class KubernetesStore(Store):
             default_ns = ns_file.read_text().strip() if ns_file.exists() else "wasmbed"
         else:
             path = str(kubeconfig) if kubeconfig else None
+            if path and not Path(path).is_file():
+                raise StoreError(f"kubeconfig {path} does not exist; pass --kubeconfig with "
+                                 "the file kubectl uses (or set KUBECONFIG)")
             try:
                 await config.load_kube_config(config_file=path, context=context,
                                               client_configuration=cfg)
