@@ -86,3 +86,39 @@ def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_device
         card = page.get_by_test_id("devices-card")
         card.filter(has_text="Connected").wait_for()
         assert "2" in card.inner_text()
+
+
+@allure.story("Register a device by its key, see it Pending, revoke it, delete it")
+def test_register_revoke_and_delete_a_device(page, platform, evidence):
+    from cryptography.hazmat.primitives import serialization
+
+    from wasmbed.pki.ca import new_key
+
+    pem = new_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    page.get_by_test_id("token").fill(platform.token)
+    page.get_by_test_id("login").click()
+    page.goto(platform.url + "/#/devices")
+    with allure.step("a key that is not a key is refused with the reason"):
+        page.get_by_test_id("register-name").fill("ui-dev")
+        page.get_by_test_id("register-key").fill("not a key")
+        page.get_by_test_id("register").click()
+        page.get_by_test_id("register-error").filter(has_text="InvalidPublicKey").wait_for()
+    with allure.step("register with a P-256 key and labels: it appears Pending"):
+        page.get_by_test_id("register-key").fill(pem)
+        page.get_by_test_id("register-labels").fill("tier=edge, zone=eu")
+        page.get_by_test_id("register").click()
+        row = page.get_by_test_id("device-ui-dev")
+        row.get_by_test_id("phase").filter(has_text="Pending").wait_for()
+        assert "tier=edge" in row.inner_text() and "zone=eu" in row.inner_text()
+        assert platform.api.device("ui-dev")["metadata"]["labels"]["zone"] == "eu"
+        screenshot(page, evidence, "device-registered")
+    with allure.step("revoke it from its page"):
+        row.get_by_role("link", name="ui-dev").click()
+        page.get_by_test_id("revoke").click()
+        page.locator("h1").get_by_test_id("phase").filter(has_text="Revoked").wait_for()
+    with allure.step("delete it: back on the list, it is gone"):
+        page.get_by_test_id("delete-device").click()
+        page.wait_for_url("**/#/devices")
+        page.get_by_test_id("device-ui-dev").wait_for(state="detached")
+        assert [d["metadata"]["name"] for d in platform.api.devices()] == []

@@ -50,7 +50,7 @@ function Shell({ token, signOut }: { token: string; signOut: () => void }) {
   const [page, name] = useRoute();
   let body: React.ReactNode;
   if (page === "devices" && name) body = <DeviceDetail api={api} fleet={fleet} name={name} />;
-  else if (page === "devices") body = <Devices fleet={fleet} />;
+  else if (page === "devices") body = <Devices api={api} fleet={fleet} />;
   else if (page === "applications" && name === "new") body = <NewApplication api={api} fleet={fleet} />;
   else if (page === "applications" && name) body = <ApplicationDetail api={api} fleet={fleet} name={name} />;
   else if (page === "applications") body = <Applications fleet={fleet} />;

@@ -135,9 +135,13 @@ export function ApplicationDetail({ api, fleet, name }: { api: Api; fleet: Fleet
   const stop = async () => {
     try { await api.post(`/applications/${name}/stop`); } catch (e) { setError(describe(e)); }
   };
+  const remove = async () => {
+    try { await api.del(`/applications/${name}`); go("applications"); } catch (e) { setError(describe(e)); }
+  };
   return (
     <>
-      <h1>{name} <Phase phase={a.status?.phase} /> <button onClick={stop} data-testid="stop">Stop</button></h1>
+      <h1>{name} <Phase phase={a.status?.phase} /> <button onClick={stop} data-testid="stop">Stop</button>{" "}
+        <button onClick={remove} data-testid="delete-app">Delete</button></h1>
       <p>{a.spec?.wasmSize} bytes, sha256 <code>{String(a.spec?.sha256 ?? "").slice(0, 16)}…</code>, entry <code>{a.spec?.entry}</code></p>
       <ErrorNote error={error} />
       <table data-testid="app-devices">

@@ -1,14 +1,54 @@
-import React from "react";
-import { Api } from "../api";
+import React, { useState } from "react";
+import { Api, ApiError } from "../api";
 import { Fleet, sorted } from "../live";
-import { usePoll } from "../hooks";
+import { go, usePoll } from "../hooks";
 import { ErrorNote, Phase, ago } from "./common";
 
-export function Devices({ fleet }: { fleet: Fleet }) {
+function describe(err: unknown): string {
+  if (err instanceof ApiError) return `${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ""}`;
+  return String((err as Error).message ?? err);
+}
+
+// Register a device by its public key (printed by `wasmbed device provision`), with labels.
+function Register({ api }: { api: Api }) {
+  const [name, setName] = useState("");
+  const [board, setBoard] = useState("virtual");
+  const [key, setKey] = useState("");
+  const [labels, setLabels] = useState("");
+  const [error, setError] = useState("");
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError("");
+    const parsed: Record<string, string> = {};
+    for (const pair of labels.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const [k, v] = pair.split("=");
+      if (!k || v === undefined) { setError(`label "${pair}" is not key=value`); return; }
+      parsed[k.trim()] = v.trim();
+    }
+    try {
+      await api.post("/devices", { name, board, publicKey: key.trim() || undefined, labels: parsed });
+      setName(""); setKey(""); setLabels("");
+    } catch (err) { setError(describe(err)); }
+  };
+  return (
+    <form onSubmit={submit} className="register">
+      <h2>Register a device</h2>
+      <input placeholder="name" value={name} required onChange={(e) => setName(e.target.value)} data-testid="register-name" />
+      <input placeholder="board (catalog name or virtual)" value={board} onChange={(e) => setBoard(e.target.value)} />
+      <textarea placeholder="public key (PEM or base64 DER)" value={key} rows={3} onChange={(e) => setKey(e.target.value)} data-testid="register-key" />
+      <input placeholder="labels: tier=edge,zone=eu" value={labels} onChange={(e) => setLabels(e.target.value)} data-testid="register-labels" />
+      <button type="submit" data-testid="register">Register</button>
+      {error && <p className="error" data-testid="register-error">{error}</p>}
+    </form>
+  );
+}
+
+export function Devices({ api, fleet }: { api: Api; fleet: Fleet }) {
   const devices = sorted(fleet.devices);
   return (
     <>
       <h1>Devices</h1>
+      <Register api={api} />
       {devices.length === 0 && <p>No devices yet. Register one (wasmbed device add) or start a board.</p>}
       <table data-testid="devices">
         <thead><tr><th>Name</th><th>Phase</th><th>Board</th><th>Gateway</th><th>Last heartbeat</th><th>Labels</th></tr></thead>
@@ -38,12 +78,24 @@ export function DeviceDetail({ api, fleet, name }: { api: Api; fleet: Fleet; nam
   const [events, eventsError] = usePoll(() => api.get(`/devices/${name}/events?limit=50`), 2000, [api, name]);
   const [console_] = usePoll(
     () => api.get(`/devices/${name}/console?tail=200`).catch(() => null), 1000, [api, name]);
+  const [actionError, setActionError] = useState("");
   if (!d) return <p>Device {name} is not known (yet).</p>;
   const st = d.status ?? {};
+  const act = async (what: "revoke" | "delete") => {
+    setActionError("");
+    try {
+      if (what === "revoke") await api.post(`/devices/${name}/revoke`);
+      else { await api.del(`/devices/${name}`); go("devices"); }
+    } catch (e) { setActionError(describe(e)); }
+  };
   const apps = sorted(fleet.applications).filter((a) => a.status?.deviceStatuses?.[name]);
   return (
     <>
-      <h1>{name} <Phase phase={st.phase} /></h1>
+      <h1>{name} <Phase phase={st.phase} />{" "}
+        <button onClick={() => act("revoke")} disabled={st.revoked} data-testid="revoke">Revoke</button>{" "}
+        <button onClick={() => act("delete")} data-testid="delete-device">Delete</button>
+      </h1>
+      <ErrorNote error={actionError} />
       <dl className="facts">
         <dt>Board</dt><dd>{d.spec?.mcuType}</dd>
         <dt>Gateway</dt><dd>{st.gateway?.name ?? "—"}</dd>
