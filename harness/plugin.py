@@ -36,6 +36,7 @@ from wasmbed import __version__
 from wasmbed.client import ApiClient
 from wasmbed.device.fleet import profile_from
 from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec, find_renode
+from wasmbed.paths import REPO
 from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.waiting import wait_for as _wait_for
@@ -54,7 +55,7 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
 EVIDENCE = pytest.StashKey[Evidence]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 OPT_IN_MARKERS = ("scale", "slow", "demo_failure")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

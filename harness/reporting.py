@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from wasmbed.paths import REPO
+
+ROOT = REPO
 REPORTS = ROOT / "reports"
 RESULTS = REPORTS / "allure-results"
 HTML = REPORTS / "allure-report"

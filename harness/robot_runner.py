@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness.reporting import REPORTS, RESULTS, ROOT
+
 ROBOT_DIR = ROOT / "robot"
-REPORTS = ROOT / "reports"
 
 
 def robot_argv(args: list[str], processes: int, outputdir: Path, allure_dir: Path) -> list[str]:
@@ -47,7 +47,7 @@ def libdoc(outputdir: Path) -> list[Path]:
 def run_robot(args: list[str], processes: int = 2, outputdir: Path | None = None,
               allure_dir: Path | None = None) -> int:
     outputdir = outputdir or REPORTS / "robot"
-    allure_dir = allure_dir or REPORTS / "allure-results"
+    allure_dir = allure_dir or RESULTS
     outputdir.mkdir(parents=True, exist_ok=True)
     return subprocess.run(robot_argv(args, processes, outputdir, allure_dir),
                           cwd=ROOT).returncode

@@ -17,8 +17,9 @@ from pathlib import Path
 import wasmtime
 
 from wasmbed.device.runtime import HOST_FUNCTIONS
+from wasmbed.paths import REPO
 
-HEADER = Path(__file__).resolve().parents[2] / "firmware" / "apps" / "wasmbed_app.h"
+HEADER = REPO / "firmware" / "apps" / "wasmbed_app.h"
 MAX_SOURCE = 256 * 1024
 TIMEOUT_S = 30.0
 MEMORY_BYTES = 1024 * 1024 * 1024

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect
@@ -37,6 +36,7 @@ from wasmbed.api.reports import apply_reports
 from wasmbed.controllers.application import FINALIZER
 from wasmbed.httperrors import api_error, error_responses
 from wasmbed.modules import check_module
+from wasmbed.paths import REPO
 from wasmbed.serving import BearerAuth
 from wasmbed.store import KINDS, Conflict, Gone, NotFound, new_resource
 from wasmbed.store.selectors import LabelSelector
@@ -350,7 +350,7 @@ def build_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
     return app
 
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
+DASHBOARD = REPO / "platform" / "dashboard" / "dist"
 
 
 def _serve_dashboard(app: FastAPI) -> None:

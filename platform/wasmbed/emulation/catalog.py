@@ -6,7 +6,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[3] / "firmware"
+from wasmbed.paths import REPO
+
+FIRMWARE_DIR = REPO / "firmware"
 
 
 class EmulatorUnavailable(Exception):

@@ -21,11 +21,12 @@ from pathlib import Path
 from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import BoardSpec, EmulatorUnavailable
 from wasmbed.emulation.console import Console
+from wasmbed.paths import REPO
 from wasmbed.processes import ManagedProcess
 from wasmbed.serving import free_port
 from wasmbed.waiting import Seen, wait_for
 
-RESC_DIR = Path(__file__).resolve().parents[3] / "renode"
+RESC_DIR = REPO / "renode"
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 TELNET = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xfa]")
 PROMPT = re.compile(rb"\(([\w.-]+)\) $")

@@ -21,13 +21,13 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives import serialization
 
+from wasmbed.paths import REPO
 from wasmbed.pki import CertificateAuthority
 from wasmbed.pki.ca import key_pem, new_key, write_secret
 from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.serving import free_port
 from wasmbed.waiting import Seen, wait_for
 
-REPO = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO / "tools" / "k8s" / "build.sh"
 START_TIMEOUT = 120.0
 PLATFORM_USER = "wasmbed"
