@@ -15,6 +15,32 @@ from wasmbed.client import ApiClient
 from wasmbed.processes import ManagedProcess
 
 
+class HeldFault:
+    """A network fault that holds inside a `with` block (the step encloses what happens
+    meanwhile), or from `hold()` until the relay's `clear()` (keyword-driven callers such as
+    Robot, whose later keywords must not nest inside the fault's step)."""
+
+    def __init__(self, control: NetworkFaultControl, title: str,
+                 settings: dict[str, Any]) -> None:
+        self.control, self.title, self.settings = control, title, settings
+        self._step: Any = None
+
+    def __enter__(self) -> None:
+        self._step = allure.step(f"fault on {self.control.name}: {self.title}")
+        self._step.__enter__()
+        self.control.apply(**self.settings)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.control.clear()
+        finally:
+            self._step.__exit__(*exc)
+
+    def hold(self) -> None:
+        with allure.step(f"fault on {self.control.name}: {self.title} (held until cleared)"):
+            self.control.apply(**self.settings)
+
+
 class NetworkFaultControl:
     """One relay's faults (a bridge process, or a proxy in front of a gateway)."""
 
@@ -38,32 +64,26 @@ class NetworkFaultControl:
     def clear(self) -> None:
         self._call("POST", "/faults/clear")
 
-    @contextlib.contextmanager
-    def _holding(self, title: str, **settings: Any) -> Iterator[None]:
-        with allure.step(f"fault on {self.name}: {title}"):
-            self.apply(**settings)
-            try:
-                yield
-            finally:
-                self.clear()
+    def _holding(self, title: str, **settings: Any) -> HeldFault:
+        return HeldFault(self, title, settings)
 
-    def latency(self, ms: float, jitter_ms: float = 0.0) -> contextlib.AbstractContextManager[None]:
+    def latency(self, ms: float, jitter_ms: float = 0.0) -> HeldFault:
         return self._holding(f"latency {ms} ms ± {jitter_ms} ms", latency_ms=ms,
                              jitter_ms=jitter_ms)
 
-    def bandwidth(self, bits_per_s: int) -> contextlib.AbstractContextManager[None]:
+    def bandwidth(self, bits_per_s: int) -> HeldFault:
         return self._holding(f"bandwidth cap {bits_per_s} bit/s", bandwidth_bps=bits_per_s)
 
-    def drop(self, direction: str) -> contextlib.AbstractContextManager[None]:
+    def drop(self, direction: str) -> HeldFault:
         """Silently drop one direction: 'up' (device to gateway) or 'down'."""
         if direction not in ("up", "down"):
             raise ValueError("direction is 'up' (device to gateway) or 'down'")
         return self._holding(f"drop {direction}", **{f"drop_{direction}": True})
 
-    def blackhole(self) -> contextlib.AbstractContextManager[None]:
+    def blackhole(self) -> HeldFault:
         return self._holding("blackhole (silent, connections kept)", blackhole=True)
 
-    def corrupt(self, chunks: int = 1) -> contextlib.AbstractContextManager[None]:
+    def corrupt(self, chunks: int = 1) -> HeldFault:
         return self._holding(f"corrupt one byte in each of {chunks} chunks", corrupt=chunks)
 
     def cut(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from robotlibcore import DynamicCore, keyword
 from harness.boards import build_apps, build_firmware
 from harness.evidence import Evidence
 from harness.faults import Faults
-from harness.faults.library import NetworkFaultControl
+from harness.faults.library import HeldFault, NetworkFaultControl
 from harness.stack import (
     Cluster,
     Fleet,
@@ -37,10 +38,6 @@ from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.serving import free_port
 from wasmbed.waiting import Seen, WaitTimeout, wait_for
-
-NETWORK_HELD = {"latency": ("latency_ms", "jitter_ms"), "bandwidth": ("bandwidth_bps",),
-                "drop_up": (), "drop_down": (), "blackhole": (), "corrupt": ("corrupt",)}
-NETWORK_ACTIONS = ("cut", "partition", "flap")
 
 
 class WasmbedKeywords(DynamicCore):
@@ -59,6 +56,7 @@ class WasmbedKeywords(DynamicCore):
         self.proxy: ProxyHandle | None = None
         self.devices: dict[str, dict[str, Any]] = {}  # name -> {kind, dir/blob, ...}
         self.bridges: dict[str, ManagedProcess] = {}
+        self.held_relays: dict[str, NetworkFaultControl] = {}  # until Clear Network Faults
         self._apps: dict[str, bytes] | None = None
         DynamicCore.__init__(self, [])
 
@@ -279,30 +277,36 @@ class WasmbedKeywords(DynamicCore):
                              **params: str) -> None:
         """Network faults between devices and the gateway: held until Clear Network Faults
         (latency ms= jitter_ms=, bandwidth bandwidth_bps=, drop_up, drop_down, blackhole,
-        corrupt corrupt=N) or one-off actions (cut, partition seconds=, flap period_s=
-        cycles=). `device` picks a board's bridge; otherwise the virtual devices' proxy."""
+        corrupt chunks=) or one-off actions (cut, partition seconds=, flap period_s=
+        cycles=). `device` picks a board's bridge; otherwise the virtual devices' proxy.
+        The fault library (harness.faults) does the work, as in the pytest scenarios."""
         relay = self._relay(device)
-        if kind in NETWORK_ACTIONS:
-            action = getattr(relay, kind)
-            action(**{k: float(v) if "." in v else int(v) for k, v in params.items()})
-        elif kind in NETWORK_HELD:
-            settings: dict[str, Any] = {f"drop_{kind[5:]}": True} if kind.startswith("drop_") \
-                else {"blackhole": True} if kind == "blackhole" else {}
-            if kind == "latency":
-                settings = {"latency_ms": float(params.get("ms", 100)),
-                            "jitter_ms": float(params.get("jitter_ms", 0))}
-            elif kind == "bandwidth":
-                settings = {"bandwidth_bps": int(params["bandwidth_bps"])}
-            elif kind == "corrupt":
-                settings = {"corrupt": int(params.get("corrupt", 1))}
-            relay.apply(**settings)
+        p = {k: float(v) for k, v in params.items()}
+        held: dict[str, Callable[[], HeldFault]] = {
+            "latency": lambda: relay.latency(p.get("ms", 100.0), p.get("jitter_ms", 0.0)),
+            "bandwidth": lambda: relay.bandwidth(int(p["bandwidth_bps"])),
+            "drop_up": lambda: relay.drop("up"),
+            "drop_down": lambda: relay.drop("down"),
+            "blackhole": relay.blackhole,
+            "corrupt": lambda: relay.corrupt(int(p.get("chunks", 1)))}
+        actions: dict[str, Callable[[], None]] = {
+            "cut": relay.cut,
+            "partition": lambda: relay.partition(p["seconds"]),
+            "flap": lambda: relay.flap(p["period_s"], int(p["cycles"]))}
+        if kind in held:
+            held[kind]().hold()
+            self.held_relays[relay.name] = relay
+        elif kind in actions:
+            actions[kind]()
         else:
             raise AssertionError(f"unknown network fault {kind!r}; one of "
-                                 f"{', '.join([*NETWORK_HELD, *NETWORK_ACTIONS])}")
+                                 f"{', '.join([*held, *actions])}")
 
     @keyword
-    def clear_network_faults(self, device: str | None = None) -> None:
-        self._relay(device).clear()
+    def clear_network_faults(self) -> None:
+        """Undo every held network fault (the relays go away with the suite anyway)."""
+        while self.held_relays:
+            self.held_relays.popitem()[1].clear()
 
     @keyword
     def inject_process_fault(self, kind: str, process: str = "gateway") -> None:
