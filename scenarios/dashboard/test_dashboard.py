@@ -20,6 +20,11 @@ WB_EXPORT("run") int run(void) {
 """
 
 
+def wait_phase(container, phase: str) -> None:
+    """Wait until the phase badge inside `container` (a row, a heading) shows `phase`."""
+    container.get_by_test_id("phase").filter(has_text=phase).wait_for()
+
+
 @pytest.fixture
 def page(browser_page, platform):
     browser_page.set_default_timeout(20_000)
@@ -46,8 +51,7 @@ def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_device
     with allure.step("devices appear live as they connect"):
         names = virtual_devices(2, labels={"tier": "edge"}).names
         for name in names:
-            page.get_by_test_id(f"device-{name}").get_by_test_id("phase").filter(
-                has_text="Connected").wait_for()
+            wait_phase(page.get_by_test_id(f"device-{name}"), "Connected")
         screenshot(page, evidence, "devices-connected")
     with allure.step("a compiler error is shown with its line"):
         page.goto(platform.url + "/#/applications/new")
@@ -68,8 +72,7 @@ def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_device
         page.wait_for_url("**/#/applications/counter-ui")
     with allure.step("it runs on both and its output streams in"):
         for name in names:
-            page.get_by_test_id(f"entry-{name}").get_by_test_id("phase").filter(
-                has_text="Running").wait_for()
+            wait_phase(page.get_by_test_id(f"entry-{name}"), "Running")
             page.get_by_test_id(f"outputs-{name}").filter(
                 has_text="counting from the dashboard").wait_for()
         screenshot(page, evidence, "application-running")
@@ -78,8 +81,7 @@ def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_device
     with allure.step("stop it from the dashboard"):
         page.get_by_test_id("stop").click()
         for name in names:
-            page.get_by_test_id(f"entry-{name}").get_by_test_id("phase").filter(
-                has_text="Stopped").wait_for()
+            wait_phase(page.get_by_test_id(f"entry-{name}"), "Stopped")
         screenshot(page, evidence, "application-stopped")
     with allure.step("the overview counts them"):
         page.goto(platform.url + "/#/")
@@ -109,14 +111,14 @@ def test_register_revoke_and_delete_a_device(page, platform, evidence):
         page.get_by_test_id("register-labels").fill("tier=edge, zone=eu")
         page.get_by_test_id("register").click()
         row = page.get_by_test_id("device-ui-dev")
-        row.get_by_test_id("phase").filter(has_text="Pending").wait_for()
+        wait_phase(row, "Pending")
         assert "tier=edge" in row.inner_text() and "zone=eu" in row.inner_text()
         assert platform.api.device("ui-dev")["metadata"]["labels"]["zone"] == "eu"
         screenshot(page, evidence, "device-registered")
     with allure.step("revoke it from its page"):
         row.get_by_role("link", name="ui-dev").click()
         page.get_by_test_id("revoke").click()
-        page.locator("h1").get_by_test_id("phase").filter(has_text="Revoked").wait_for()
+        wait_phase(page.locator("h1"), "Revoked")
     with allure.step("delete it: back on the list, it is gone"):
         page.get_by_test_id("delete-device").click()
         page.wait_for_url("**/#/devices")
