@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
 from harness.boards import build_firmware
 from harness.evidence import Evidence
 from harness.stack import Cluster, GatewayHandle, Platform
@@ -38,10 +39,7 @@ console = Console()
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    return rss_bytes(pid) // 1024
 
 
 def pct(values: list[float], q: float) -> float:
@@ -188,6 +186,77 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
     console.print(table)
     if not rtts:
         console.print("[yellow]no heartbeat samples: hold longer than the interval[/]")
+
+
+@app.command()
+def security(
+    idle: int = typer.Option(1000, help="idle connections held against the gateway"),
+    stalled: int = typer.Option(50, help="connections that stall inside a TLS record"),
+    body_mib: int = typer.Option(200, help="size of the unauthenticated upload"),
+) -> None:
+    """Attacks on a live stack (loopback): the API's memory and /health latency while a
+    client without a token pushes a huge body, and a new device's connect time with and
+    without idle connections held against the gateway, in one run."""
+    with tempfile.TemporaryDirectory(prefix="wasmbed-bench-") as tmp:
+        root = Path(tmp)
+        group = ProcessGroup()
+        try:
+            _security(root, group, idle, stalled, body_mib)
+        finally:
+            group.reap()
+
+
+def _security(root: Path, group: ProcessGroup, idle: int, stalled: int, body_mib: int) -> None:
+    import httpx
+
+    from harness.stack import Fleet
+
+    ev = Evidence(root / "evidence")
+    ev.directory.mkdir()
+    cluster = Cluster.embedded(root, PkiLayout(root / "pki").init())
+    platform = Platform.start(cluster, group, ev)
+    gw = GatewayHandle.start(platform, group, ev, name="bench-gw", heartbeat_interval=5,
+                             extra=["--hello-timeout", "60"])
+    api_pid = platform.process.pid
+    assert api_pid
+    rss_before = rss_bytes(api_pid)
+    pusher = BodyPusher(platform.url, "/api/v1/applications", body_mib * MiB)
+    pusher.start()
+    health_ms = []
+    while pusher.is_alive() and len(health_ms) < 50:
+        t = time.perf_counter()
+        httpx.get(f"{platform.url}/health", timeout=30)
+        health_ms.append((time.perf_counter() - t) * 1000)
+    pusher.join(60)
+    rss_after = rss_bytes(api_pid)
+
+    def connect_time(prefix: str) -> float:
+        start = time.perf_counter()
+        fleet = Fleet.start(platform, gw, group, ev, 1, prefix=prefix)
+        name = fleet.names[0]
+
+        def connected() -> object:
+            phase = (platform.api.device(name).get("status") or {}).get("phase")
+            return phase == "Connected" or Seen(phase)
+
+        wait_for(connected, 120, f"{name} Connected", interval=0.05)
+        return time.perf_counter() - start
+
+    quiet = connect_time("quiet")
+    with idle_connections(gw.tls_address, idle, stalled):
+        flooded = connect_time("flooded")
+    table = Table("figure", "value", title="security benchmark (loopback, 2 cores)")
+    table.add_row(f"API RSS before / after a {body_mib} MiB unauthenticated body",
+                  f"{rss_before / MiB:.1f} / {rss_after / MiB:.1f} MiB")
+    table.add_row("body bytes the API let in before answering", f"{pusher.pushed / MiB:.1f} MiB")
+    table.add_row("its answer", pusher.answer.split(b"\r\n", 1)[0].decode(errors="replace"))
+    table.add_row("/health during the upload: max / median",
+                  f"{max(health_ms):.1f} / {pct(health_ms, 0.5):.1f} ms ({len(health_ms)} calls)")
+    table.add_row("device start to Connected, gateway quiet", f"{quiet:.2f} s")
+    table.add_row(f"... while {idle} idle + {stalled} stalled connections are held",
+                  f"{flooded:.2f} s")
+    table.add_row("ratio flooded / quiet", f"{flooded / quiet:.2f}")
+    console.print(table)
 
 
 @app.command()

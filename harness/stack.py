@@ -18,6 +18,7 @@ from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
 from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import CertificateAuthority, PkiLayout
+from wasmbed.pki.ca import write_secret
 from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
 
 
@@ -108,8 +109,8 @@ def start_controller(cluster: Cluster, group: ProcessGroup, evidence: Evidence,
                      identity: str, lease_s: float = 15.0) -> ManagedProcess:
     """A `wasmbed controller` replica (as in the Deployment manifest) on this cluster."""
     ready = evidence.directory / f"{identity}.ready"
-    args = ["controller", "--verbose", "--token-file", str(cluster.data_dir / "token"),
-            "--data-dir", str(cluster.data_dir), "--identity", identity,
+    args = ["controller", "--verbose", "--data-dir", str(cluster.data_dir),
+            "--identity", identity,
             "--lease-seconds", str(lease_s), "--ready-file", str(ready), *cluster.store_args]
     proc = group.add(ManagedProcess(identity, wasmbed_argv(*args), evidence.path(identity),
                                     ready))
@@ -121,6 +122,7 @@ def start_controller(cluster: Cluster, group: ProcessGroup, evidence: Evidence,
 class GatewayHandle:
     name: str
     process: ManagedProcess
+    token_file: Path
 
     @property
     def info(self) -> dict[str, Any]:
@@ -134,6 +136,11 @@ class GatewayHandle:
     @property
     def http_url(self) -> str:
         return self.info["http"]
+
+    @property
+    def token(self) -> str:
+        """This gateway's own credential (what the control plane calls it with)."""
+        return self.token_file.read_text().strip()
 
     def kill(self) -> None:
         self.process.kill()
@@ -151,9 +158,11 @@ class GatewayHandle:
         name = name or unique("gw")
         ident = platform.cluster.pki.gateway_identity(name)
         cert, key = ident.save(evidence.directory / name, "identity")
+        token_file = evidence.directory / name / "token"
+        write_secret(token_file, platform.api.gateway_token(name).encode())
         ready = evidence.directory / f"{name}.ready"
         args = ["gateway", "--verbose", "--name", name, "--api-url", platform.url,
-                "--token-file", str(platform.cluster.data_dir / "token"),
+                "--token-file", str(token_file),
                 "--cert", str(cert), "--key", str(key),
                 "--data-dir", str(evidence.directory / name),
                 "--port", "0", "--http-port", "0",
@@ -167,7 +176,7 @@ class GatewayHandle:
         info = proc.start()
         proc.set_arg("--port", str(info["tlsPort"]))  # restarts come back where devices are
         proc.set_arg("--http-port", info["http"].rsplit(":", 1)[1])
-        return cls(name, proc)
+        return cls(name, proc, token_file)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need from Debian's packages when any is missing: the firmware
-# toolchain, the emulator, the fault tools (faketime), and for the report and browser tests
+# toolchain, the emulator, the fault tools (faketime), the compile sandbox (bubblewrap), and
+# for the report and browser tests
 # Chromium and a Java runtime (the Allure command line runs on Java).
 # Without root (or apt) it only says what to install; board scenarios then skip.
 set -euo pipefail
@@ -13,6 +14,7 @@ command -v make >/dev/null || need+=(make)
 command -v clang >/dev/null || need+=(clang)
 command -v wasm-ld >/dev/null || need+=(lld)
 command -v faketime >/dev/null || need+=(faketime)  # clock-skew fault scenarios
+command -v bwrap >/dev/null || need+=(bubblewrap)    # the compile sandbox
 [ -x /usr/bin/chromium ] || need+=(chromium)          # report (and dashboard) browser tests
 command -v java >/dev/null || need+=(default-jre-headless)  # the Allure command line
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -58,6 +58,7 @@ int main(void) {
     }
     /* building a message by hand gives the Python encoding */
     wb_msg_init(&msg, WB_MSG_HEARTBEAT, 4);
+    msg.version = 1; /* the vector is a version-1 envelope */
     wb_set_uint(&msg, WB_HEARTBEAT_UPTIME_MS, 0);
     wb_set_uint(&msg, WB_HEARTBEAT_FREE_MEMORY, 0);
     msg.f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};

@@ -171,9 +171,9 @@ class Faults:
         with allure.step(f"fault: revoke {device}"):
             api.revoke_device(device)
 
-    def rotate_gateway_cert(self, gateway: Any, pki: Any, token: str) -> int:
-        """Issue the gateway a new certificate in place and make it reload; returns the
-        new serial."""
+    def rotate_gateway_cert(self, gateway: Any, pki: Any) -> int:
+        """Issue the gateway a new certificate in place and make it reload (asked with the
+        gateway's own credential, as the control plane does); returns the new serial."""
         with allure.step(f"fault: rotate the certificate of {gateway.name}"):
             ident = pki.platform.issue_identity(gateway.name, server=True,
                                                 dns_names=(gateway.name, "localhost"),
@@ -181,5 +181,5 @@ class Faults:
             cert = Path(gateway.process.argv[gateway.process.argv.index("--cert") + 1])
             ident.save(cert.parent, cert.stem)
             httpx.post(f"{gateway.http_url}/api/v1/pki/refresh",
-                       headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+                       headers={"Authorization": f"Bearer {gateway.token}"}).raise_for_status()
             return ident.cert.serial_number

@@ -13,18 +13,6 @@ from wasmbed.api.main import ApiConfig, ApiServer
 from wasmbed.pki.ca import new_key, spki_der
 
 
-@pytest.fixture
-def server(tmp_path):
-    return ApiServer(ApiConfig(tmp_path / "api"))
-
-
-@pytest.fixture
-def client(server):
-    with TestClient(server.app) as c:
-        c.headers["Authorization"] = f"Bearer {server.token}"
-        yield c
-
-
 def key_b64() -> str:
     return base64.b64encode(spki_der(new_key().public_key())).decode()
 
@@ -95,26 +83,36 @@ def test_application_validation(client):
             client.get("/api/v1/applications").json()["items"]] == ["hello"]
 
 
-def test_reports_for_unknown_gateway_are_refused(client):
-    r = client.post("/api/v1/gateways/ghost/reports", json={"events": []})
-    assert r.status_code == 404
+def as_gateway(client, server, name):
+    return {"Authorization": f"Bearer {server.credentials.gateways.token(name)}"}
 
 
-def test_enrollment_decisions(client):
+def test_reports_for_unknown_gateway_are_refused(client, server):
+    r = client.post("/api/v1/gateways/ghost/reports", json={"events": []},
+                    headers=as_gateway(client, server, "ghost"))
+    assert r.status_code == 404 and r.json()["code"] == "NotFound"
+
+
+def test_enrollment_decisions(client, server):
     key = key_b64()
     req = {"gateway": "g", "publicKey": key, "bootstrapSerial": "1", "board": "virtual",
            "firmwareVersion": "x", "capabilities": {"wasmRam": 1, "maxModuleSize": 1}}
-    r = client.post("/api/v1/enrollments", json=req).json()
+    gw = as_gateway(client, server, "g")
+
+    def post(body):
+        return client.post("/api/v1/enrollments", json=body, headers=gw).json()
+
+    r = post(req)
     assert not r["accepted"] and "pairing mode is off" in r["reason"]
     client.put("/api/v1/admin/pairing-mode", json={"enabled": True, "timeoutSeconds": 60})
-    r = client.post("/api/v1/enrollments", json=req).json()
+    r = post(req)
     assert r["accepted"] and r["deviceId"].startswith("dev-")
-    again = client.post("/api/v1/enrollments", json=req).json()
+    again = post(req)
     assert again["accepted"] and again["deviceId"] == r["deviceId"]  # same key, same device
     client.post(f"/api/v1/devices/{r['deviceId']}/revoke")
-    refused = client.post("/api/v1/enrollments", json=req).json()
+    refused = post(req)
     assert not refused["accepted"] and "revoked" in refused["reason"]
-    bad = client.post("/api/v1/enrollments", json={**req, "publicKey": "xx"}).json()
+    bad = post({**req, "publicKey": "xx"})
     assert not bad["accepted"] and "publicKey" in bad["reason"]
 
 
@@ -149,12 +147,14 @@ def test_openapi_is_served(client):
     assert "/api/v1/devices" in doc["paths"] and "/api/v1/applications" in doc["paths"]
 
 
-def test_gateway_create_then_register_keeps_it(client):
+def test_gateway_create_then_register_keeps_it(client, server, gateway_endpoint):
     r = client.post("/api/v1/gateways", json={"name": "gw-eu", "region": "eu"})
     assert r.status_code == 201 and r.json()["status"]["phase"] == "Pending"
-    reg = {"endpoint": "http://127.0.0.1:1", "tlsEndpoint": "127.0.0.1:2", "tlsPort": 2,
-           "startedAt": 0}
-    r = client.put("/api/v1/gateways/gw-eu/registration", json=reg)
+    endpoint = gateway_endpoint("gw-eu")
+    reg = {"endpoint": endpoint, "tlsEndpoint": "127.0.0.1:2", "tlsPort": 2, "startedAt": 0}
+    r = client.put("/api/v1/gateways/gw-eu/registration", json=reg,
+                   headers=as_gateway(client, server, "gw-eu"))
+    assert r.status_code == 200, r.text
     spec = client.get("/api/v1/gateways/gw-eu").json()["spec"]
-    assert spec["region"] == "eu" and spec["endpoint"] == "http://127.0.0.1:1"
+    assert spec["region"] == "eu" and spec["endpoint"] == endpoint
     assert client.post("/api/v1/gateways", json={"name": "gw-eu"}).status_code == 409

@@ -9,9 +9,7 @@ import shutil
 
 import pytest
 import wasmtime
-from fastapi.testclient import TestClient
 
-from wasmbed.api.main import ApiConfig, ApiServer
 from wasmbed.compile import languages
 
 pytestmark = pytest.mark.skipif(shutil.which("clang") is None or shutil.which("wasm-ld") is None,
@@ -20,14 +18,6 @@ pytestmark = pytest.mark.skipif(shutil.which("clang") is None or shutil.which("w
 HELLO = """#include "wasmbed_app.h"
 WB_EXPORT("run") int run(void) { WB_LOG("hi from source"); wb_report(7); return 3; }
 """
-
-
-@pytest.fixture
-def client(tmp_path):
-    server = ApiServer(ApiConfig(tmp_path / "api"))
-    with TestClient(server.app) as c:
-        c.headers["Authorization"] = f"Bearer {server.token}"
-        yield c
 
 
 def test_c_compiles_to_a_module_devices_can_run(client):
@@ -83,3 +73,43 @@ def test_an_application_from_source(client):
     both = client.post("/api/v1/applications", json={
         "name": "both", "source": {"code": HELLO}, "wasmBytes": "AGFzbQEAAAA="})
     assert both.status_code == 422 and "exactly one" in both.json()["message"]
+
+
+# --- the compile service is an attack surface: it must not read the host ---------------
+
+INCBIN = """#include "wasmbed_app.h"
+__asm__(".section .data.loot,\\"\\",@\\n.globl loot\\nloot:\\n.incbin \\"PATH\\"\\n"
+        ".size loot, 200\\n");
+extern const char loot[];
+WB_EXPORT("run") int run(void) { wb_log(loot, 200); return 0; }
+"""
+
+
+def test_incbin_cannot_embed_the_ca_key(client):
+    key = client.app_state_dir / "pki" / "platform" / "ca.key"
+    marker = key.read_bytes()[40:70]
+    r = client.post("/api/v1/compile", json={"code": INCBIN.replace("PATH", str(key))})
+    assert r.status_code == 422, "the build must fail: the key file does not exist for it"
+    assert "could not find incbin file" in r.json()["message"].lower()
+    assert marker.decode() not in r.text
+
+
+@pytest.mark.parametrize("target", ["token", "pki/platform/ca.key", "/etc/passwd"])
+def test_include_of_a_host_file_reveals_nothing(client, target):
+    path = target if target.startswith("/") else str(client.app_state_dir / target)
+    r = client.post("/api/v1/compile", json={"code": f'#include "{path}"\n' + HELLO})
+    assert r.status_code == 422
+    assert "file not found" in r.json()["message"]
+    if not target.startswith("/"):
+        lines = (client.app_state_dir / target).read_text().strip().splitlines()
+        secret = lines[len(lines) // 2][:20]
+        assert secret not in r.text
+
+
+def test_diagnostics_are_capped(client):
+    bomb = "#define A x x x x x x x x x x\n#define B A A A A A A A A A A\n" \
+           "#define C B B B B B B B B B B\n#define D C C C C C C C C C C\n" \
+           "int run(void) { D D D D D D D D D D }\n"
+    r = client.post("/api/v1/compile", json={"code": bomb})
+    assert r.status_code == 422
+    assert len(r.content) < 64 * 1024

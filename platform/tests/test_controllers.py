@@ -9,14 +9,10 @@ import time
 import pytest
 
 from wasmbed import examples
-from wasmbed.controllers.application import (
-    ApplicationController,
-    aggregate,
-    merge_entry,
-    module_id,
-)
+from wasmbed.controllers.application import ApplicationController, aggregate
 from wasmbed.controllers.device import DeviceController, device_phase
 from wasmbed.controllers.gateway_client import GatewayUnavailable
+from wasmbed.resources import merge_entry, module_id
 from wasmbed.store import EmbeddedStore, new_resource
 from wasmbed.timeutil import iso
 

@@ -135,8 +135,10 @@ async def test_device_refuses_modules_over_its_limit(session):
     assert not ack.ok and ack.error_code == ErrorCode.MODULE_TOO_LARGE
 
 
-async def test_device_answers_a_wrong_direction_message_with_error(session):
+async def test_device_answers_a_wrong_direction_message_with_error_and_closes(session):
     link, _ = session
     await link.send(Hello([1], "x", "y"))
     err = await expect(link, Error)
     assert err.code == ErrorCode.BAD_FRAME
+    while (env := await asyncio.wait_for(link.receive(), 10)) is not None:
+        assert isinstance(env.message, Heartbeat), f"after the Error: {env.message}"

@@ -14,6 +14,7 @@ from wasmbed.protocol import (
     FrameDecoder,
     FrameReader,
     Heartbeat,
+    OutputAck,
     ProtocolError,
     decode,
     encode,
@@ -22,17 +23,25 @@ from wasmbed.protocol import (
 )
 from wasmbed.protocol import errors as E
 
+SAMPLES = {name: (msg, msg_id, 1) for name, (msg, msg_id) in vectors.samples().items()} | {
+    name: (msg, msg_id, 2) for name, (msg, msg_id) in vectors.v2_samples().items()}
 
-@pytest.mark.parametrize("name", sorted(vectors.samples()))
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_round_trip(name):
-    msg, msg_id = vectors.samples()[name]
-    env = decode(encode(msg, msg_id))
-    assert env.message == msg and env.msg_id == msg_id and env.version == 1
+    msg, msg_id, version = SAMPLES[name]
+    env = decode(encode(msg, msg_id, version))
+    assert env.message == msg and env.msg_id == msg_id and env.version == version
 
 
 def test_every_message_type_has_a_vector():
-    covered = {type(m) for m, _ in vectors.samples().values()}
+    covered = {type(m) for m, _, _ in SAMPLES.values()}
     assert covered == set(ALL_MESSAGES)
+
+
+def test_a_version_2_message_cannot_be_sent_on_a_version_1_link():
+    with pytest.raises(E.UnknownMessageType):
+        encode(OutputAck("m@1", 1), 1, version=1)
 
 
 def test_encoding_is_canonical_and_stable():

@@ -24,8 +24,17 @@ device_app = typer.Typer(help="Devices: list, register, revoke, simulate.", no_a
 app_app = typer.Typer(help="Applications: deploy, list, stop.", no_args_is_help=True)
 app.add_typer(device_app, name="device")
 app.add_typer(app_app, name="app")
-console = Console()
-err = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A terminal gets rich's layout; a pipe or a file gets whole lines (no wrapping inside
+    a value, tables as wide as they need)."""
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(stderr=stderr, soft_wrap=not tty, width=None if tty else 200)
+
+
+console = _console()
+err = _console(stderr=True)
 
 HOME = Path(os.environ.get("WASMBED_HOME", ".wasmbed"))
 
@@ -179,11 +188,14 @@ def api(
 
 @app.command()
 def controller(
-    token_file: Annotated[Path, typer.Option(help="API token (controllers call gateways with it)")],
     store: StoreOpt = "kubernetes",
     kubeconfig: KubeconfigOpt = None,
     namespace: NamespaceOpt = None,
-    data_dir: Annotated[Path, typer.Option(help="embedded store's data dir")] = HOME / "api",
+    data_dir: Annotated[Path, typer.Option(help="the API's data dir (embedded store, and the "
+                                                "gateway key)")] = HOME / "api",
+    gateway_key_file: Annotated[Path | None, typer.Option(
+        help="the API's gateway key (controllers call each gateway with its own credential); "
+             "default <data-dir>/gateway-key")] = None,
     identity: Annotated[str | None, typer.Option(help="Lease holder name; default host-pid")] = (
         None),
     lease_seconds: Annotated[float, typer.Option(help="Lease duration")] = 15.0,
@@ -193,20 +205,45 @@ def controller(
     """Run the device, application and gateway controllers on their own (replicas elect a
     leader through a Lease; only the leader reconciles)."""
     from wasmbed.controllers.runner import run_controllers
+    from wasmbed.credentials import GATEWAY_KEY_FILE, GatewayKey
 
     _logging(verbose)
-    if not token_file.exists():
-        err.print(f"[red]token file {token_file} does not exist[/]: it is in the API data dir")
+    key_file = gateway_key_file or data_dir / GATEWAY_KEY_FILE
+    if not key_file.exists():
+        err.print(f"[red]gateway key {key_file} does not exist[/]: it is the API data dir's "
+                  f"'{GATEWAY_KEY_FILE}' (the API server creates it at first start)")
         raise typer.Exit(2)
     _run_on_store(run_controllers(_store_config(store, kubeconfig, namespace), data_dir,
-                                  token_file.read_text().strip(), identity, lease_seconds,
-                                  ready_file))
+                                  GatewayKey(key_file.read_text().strip()), identity,
+                                  lease_seconds, ready_file))
+
+
+@app.command("gateway-token")
+def gateway_token(
+    name: Annotated[str, typer.Argument(help="the gateway's name")],
+    out: Annotated[Path | None, typer.Option(help="write it here (0600) instead of printing")
+                   ] = None,
+) -> None:
+    """Issue the credential a gateway presents to the API (for `wasmbed gateway
+    --token-file`). It opens only that gateway's protocol routes, never the admin API."""
+    from wasmbed.pki.ca import write_secret
+
+    try:
+        token = _client().gateway_token(name)
+    except ApiError as exc:
+        _fail(exc)
+    if out is None:
+        console.print(token)
+        return
+    write_secret(out, token.encode())
+    console.print(f"gateway {name}'s token written to {out}")
 
 
 @app.command()
 def gateway(
     api_url: Annotated[str, typer.Option(help="the API server")],
-    token_file: Annotated[Path, typer.Option(help="file holding the API token")],
+    token_file: Annotated[Path, typer.Option(
+        help="file holding this gateway's own token (wasmbed gateway-token NAME --out FILE)")],
     cert: Annotated[Path, typer.Option(help="gateway certificate (PEM)")],
     key: Annotated[Path, typer.Option(help="gateway key (PEM)")],
     name: str = "gateway-0",
@@ -217,8 +254,19 @@ def gateway(
     heartbeat_interval: int = 30,
     missed_heartbeats: int = 3,
     chunk_size: int = 1024,
-    max_handshakes: int = 64,
+    max_handshakes: Annotated[int, typer.Option(help="TLS handshakes in progress at once")] = 64,
+    handshake_timeout: Annotated[float, typer.Option(
+        help="seconds from ClientHello to a finished handshake")] = 10.0,
+    hello_timeout: Annotated[float, typer.Option(
+        help="seconds a new connection has to send its ClientHello")] = 5.0,
+    max_pending_per_source: Annotated[int, typer.Option(
+        help="connections without a ClientHello per source address; the oldest go first")
+    ] = 256,
     trust_refresh: float = 10.0,
+    advertise_url: Annotated[str | None, typer.Option(
+        help="HTTP API URL the API server should call (default: the bound address)")] = None,
+    advertise_tls: Annotated[str | None, typer.Option(
+        help="host:port devices connect to (default: the bound address)")] = None,
     ready_file: Path | None = None,
     trace_file: Annotated[Path | None, typer.Option(help="protocol trace (JSON lines)")] = None,
     verbose: bool = False,
@@ -229,14 +277,19 @@ def gateway(
 
     _logging(verbose)
     if not token_file.exists():
-        err.print(f"[red]token file {token_file} does not exist[/]: it is in the API data dir")
+        err.print(f"[red]token file {token_file} does not exist[/]: issue one with "
+                  f"`wasmbed gateway-token {name} --out {token_file}`")
         raise typer.Exit(2)
     config = GatewayConfig(name=name, api_url=api_url, token=token_file.read_text().strip(),
                            cert_file=cert, key_file=key, data_dir=data_dir, host=host,
                            tls_port=port, http_port=http_port,
                            heartbeat_interval=heartbeat_interval,
                            missed_heartbeats=missed_heartbeats, chunk_size=chunk_size,
-                           max_handshakes=max_handshakes, trust_refresh=trust_refresh)
+                           max_handshakes=max_handshakes,
+                           handshake_timeout=handshake_timeout, hello_timeout=hello_timeout,
+                           max_pending_per_source=max_pending_per_source,
+                           trust_refresh=trust_refresh,
+                           advertise_url=advertise_url, advertise_tls=advertise_tls)
     asyncio.run(run_gateway(config, ready_file, trace_file))
 
 
@@ -282,10 +335,11 @@ def up(
     gateway_http_port: int = 8081,
     heartbeat_interval: int = 30,
     pairing_seconds: float = 0.0,
+    ready_file: Annotated[Path | None, typer.Option(help="write URLs here once up")] = None,
     verbose: bool = False,
 ) -> None:
     """Start API + controllers + one gateway (embedded store) in this process."""
-    from wasmbed.serving import wait_for_shutdown_signal
+    from wasmbed.serving import wait_for_shutdown_signal, write_ready
     from wasmbed.stack import LocalStack, StackConfig
 
     _logging(verbose)
@@ -300,8 +354,13 @@ def up(
         console.print(f"[green]Wasmbed is up[/] (data in {data_dir})")
         console.print(f"  API        {info['api']}   (OpenAPI: {info['api']}/docs)")
         console.print(f"  gateway    devices: {gw['tls']}   HTTP: {gw['http']}")
-        console.print(f"  token      {stack.api.token}   (file: {info['tokenFile']})")
+        if stack.api.token_created:
+            console.print(f"  token      {stack.api.token}   (shown once; kept 0600 in "
+                          f"{info['tokenFile']})")
+        else:
+            console.print(f"  token      in {info['tokenFile']}")
         console.print("Ctrl-C to stop.")
+        write_ready(ready_file, info)
         try:
             await wait_for_shutdown_signal()
         finally:

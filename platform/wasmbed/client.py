@@ -99,6 +99,10 @@ class ApiClient:
     def gateway(self, name: str) -> dict[str, Any]:
         return self.request("GET", f"/api/v1/gateways/{name}")
 
+    def gateway_token(self, name: str) -> str:
+        """The credential gateway `name` presents to the API."""
+        return str(self.request("POST", f"/api/v1/gateways/{name}/credentials")["token"])
+
     def status(self) -> dict[str, Any]:
         return self.request("GET", "/api/v1/status")
 

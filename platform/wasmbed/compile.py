@@ -1,12 +1,12 @@
 """Source to wasm for the dashboard and `POST /api/v1/compile`: C with clang (wasm32, the
 flags of firmware/apps), Rust with rustc when its wasm32 target is installed. Each build
-runs in its own temp dir under time and memory limits; the result is validated and its
+runs sandboxed (wasmbed.sandbox: its own temp dir and the toolchain are all it can read; no
+network; CPU, memory, time, file and output limits); the result is validated and its
 imports checked against the host functions devices offer, so a module that compiles but
 could never be instantiated on a device is refused here, with the reason."""
 
 from __future__ import annotations
 
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -16,14 +16,16 @@ from pathlib import Path
 
 import wasmtime
 
+from wasmbed import sandbox
 from wasmbed.device.runtime import HOST_FUNCTIONS
 from wasmbed.paths import REPO
 
 HEADER = REPO / "firmware" / "apps" / "wasmbed_app.h"
 MAX_SOURCE = 256 * 1024
-TIMEOUT_S = 30.0
-MEMORY_BYTES = 1024 * 1024 * 1024
-C_FLAGS = ["--target=wasm32", "-nostdlib", "-O2", "-Wl,--no-entry", "-Wl,--export=run",
+LIMITS = sandbox.Limits(cpu_s=30, wall_s=30.0, memory_bytes=1024 * 1024 * 1024,
+                        file_bytes=16 * 1024 * 1024, output_bytes=32 * 1024)
+C_FLAGS = ["--target=wasm32", "-nostdlib", "-O2", "-ferror-limit=20", "-Wl,--no-entry",
+           "-Wl,--export=run",
            "-Wl,--allow-undefined", "-Wl,-z,stack-size=4096", "-Wl,--initial-memory=65536",
            "-Wl,--max-memory=65536"]
 RUST_TARGET = "wasm32-unknown-unknown"
@@ -43,22 +45,23 @@ class CompileResult:
     seconds: float = 0.0
 
 
-def _limits() -> None:  # runs in the compiler's process, before exec
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CPU, (int(TIMEOUT_S), int(TIMEOUT_S) + 1))
-
-
-def _run(argv: list[str], cwd: Path) -> tuple[int, str]:
-    try:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
-                              timeout=TIMEOUT_S, preexec_fn=_limits)
-    except subprocess.TimeoutExpired:
-        return 124, f"the compiler took longer than {TIMEOUT_S:.0f} s and was stopped"
-    return done.returncode, (done.stderr + done.stdout).replace(str(cwd) + "/", "")
+def _run(argv: list[str], work: Path, readonly: tuple[Path, ...] = ()) -> tuple[int, str]:
+    """(exit code, diagnostics) of one sandboxed compiler run; diagnostics are capped."""
+    out = sandbox.run(argv, work, LIMITS, readonly=readonly)
+    text = out.output.replace("/work/", "")
+    if out.cut_bytes:
+        text += f"\n... ({out.cut_bytes} more bytes of diagnostics cut)"
+    if out.timed_out:
+        return 124, (f"{text}\nthe compiler took longer than {LIMITS.wall_s:.0f} s and was "
+                     "stopped").strip()
+    return out.code, text
 
 
 def languages() -> dict[str, str | None]:
-    """language -> None if available here, else what to install."""
+    """language -> None if available here, else what to install (a sandbox included: no
+    compiler runs outside one)."""
+    if (why := sandbox.missing()) is not None:
+        return {"c": why, "rust": why}
     c = None if shutil.which("clang") and shutil.which("wasm-ld") else \
         "apt-get install -y clang lld"
     return {"c": c, "rust": _rust_missing()}
@@ -107,11 +110,11 @@ def compile_source(language: str, source: str, entry: str = "run") -> CompileRes
             shutil.copy(HEADER, work / HEADER.name)
             (work / "app.c").write_text(source)
             flags = [f for f in C_FLAGS if f != "-Wl,--export=run"] + [f"-Wl,--export={entry}"]
-            code, diagnostics = _run(["clang", *flags, "-o", str(out), "app.c"], work)
+            code, diagnostics = _run(["clang", *flags, "-o", "app.wasm", "app.c"], work)
         else:
             (work / "app.rs").write_text(source)
             code, diagnostics = _run(["rustc", "--edition", "2021", "--crate-type", "cdylib",
-                                      "--target", RUST_TARGET, "-O", "-o", str(out),
+                                      "--target", RUST_TARGET, "-O", "-o", "app.wasm",
                                       "app.rs"], work)
         took = time.monotonic() - started
         if code != 0 or not out.exists():

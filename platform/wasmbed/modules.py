@@ -1,5 +1,5 @@
-"""Checking a module before anything stores or forwards it: base64, sha256, valid wasm.
-The API server (on upload) and the gateway (on push) apply the same checks."""
+"""Checking a module before anything stores or forwards it: size, base64, sha256, valid
+wasm. The API server (on upload) and the gateway (on push) apply the same checks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import wasmtime
 from wasmbed.httperrors import api_error
 
 _VALIDATOR = wasmtime.Engine()
+# Far above what a Cortex-M device holds (they advertise their own maxModuleSize), low enough
+# that no module can make a list, a watch or a gateway push slow.
+MAX_MODULE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,11 @@ class CheckedModule:
 
 def check_module(wasm_b64: str, expected_sha256: str | None = None) -> CheckedModule:
     """Decode and validate; raises a 422 JSON error (BadEncoding, HashMismatch,
-    InvalidModule) that says what is wrong and how to fix it."""
+    InvalidModule) or a 413 (ModuleTooLarge) that says what is wrong and how to fix it."""
+    if len(wasm_b64) > (MAX_MODULE_BYTES + 2) // 3 * 4:
+        raise api_error(413, "ModuleTooLarge",
+                        f"the module is over {MAX_MODULE_BYTES} bytes",
+                        "devices hold far less; build with -Os and strip debug sections")
     try:
         wasm = base64.b64decode(wasm_b64, validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -1,5 +1,6 @@
 """Shared plumbing for our HTTP services: bind first (port 0 = ephemeral), serve with
 uvicorn on that socket, announce the real URLs in a ready file, stop on SIGTERM/SIGINT.
+Who may call them is the RequestGuard's business (wasmbed.request_guard).
 
 The ready file is how the harness (and `wasmbed up`) learn ports without races: it is
 written atomically only once every listener is accepting.
@@ -10,17 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
+import resource
 import signal
 import socket
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import Depends, HTTPException, Request, WebSocket, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-from wasmbed.pki.ca import write_secret
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -72,40 +69,10 @@ async def wait_for_shutdown_signal() -> None:
     await stop.wait()
 
 
-def load_or_create_token(path: Path) -> tuple[str, bool]:
-    """The API token at `path` (0600), generated on first use. Returns (token, created)."""
-    if path.exists():
-        return path.read_text().strip(), False
-    token = secrets.token_urlsafe(32)
-    write_secret(path, token.encode())
-    return token, True
-
-
-class BearerAuth:
-    """FastAPI dependency: `Authorization: Bearer <token>` (or `?token=` on WebSockets,
-    which browsers cannot give headers)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self._scheme = HTTPBearer(auto_error=False)
-
-    async def __call__(self, request: Request) -> None:
-        creds: HTTPAuthorizationCredentials | None = await self._scheme(request)
-        if creds is None or not secrets.compare_digest(creds.credentials, self.token):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail={"code": "Unauthorized",
-                        "message": "missing or wrong bearer token",
-                        "hint": "send 'Authorization: Bearer <token>'; the token is in the "
-                                "API data dir's 'token' file"},
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    def websocket_ok(self, ws: WebSocket) -> bool:
-        header = ws.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else ws.query_params.get(
-            "token", "")
-        return secrets.compare_digest(given, self.token)
-
-    def dependency(self) -> Any:
-        return Depends(self)
+def raise_open_files_limit() -> int:
+    """Lift the soft limit on open files to the hard one (a gateway holds a socket per
+    device, and the default soft limit of 1024 is far below a fleet); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard

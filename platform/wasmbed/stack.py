@@ -38,7 +38,8 @@ class LocalStack:
         ident = self.api.pki.gateway_identity(c.gateway_name, (c.host,))
         cert, key = ident.save(c.data_dir / "gateway", "identity")
         self.gateway = GatewayService(GatewayConfig(
-            name=c.gateway_name, api_url=api_url, token=self.api.token, cert_file=cert,
+            name=c.gateway_name, api_url=api_url,
+            token=self.api.credentials.gateways.token(c.gateway_name), cert_file=cert,
             key_file=key, data_dir=c.data_dir / "gateway", host=c.host, tls_port=c.tls_port,
             http_port=c.gateway_http_port, heartbeat_interval=c.heartbeat_interval))
         gw = await self.gateway.start()

@@ -116,7 +116,7 @@ def test_gateway_refuses_hash_mismatch(platform, gateway):
     body = {"app": "x", "moduleId": "x@1", "wasm": base64.b64encode(wasm).decode(),
             "sha256": "11" * 32, "memoryLimit": 65536, "fuelLimit": 1000}
     resp = httpx.post(f"{gateway.http_url}/api/v1/devices/nobody/deploy", json=body,
-                      headers={"Authorization": f"Bearer {platform.token}"})
+                      headers={"Authorization": f"Bearer {gateway.token}"})
     assert resp.status_code == 422
     assert resp.json()["code"] == "HashMismatch"
 
@@ -164,7 +164,7 @@ def test_gateway_restart_mid_deployment_resumes(api, virtual_devices, gateway, w
     api.create_application("bulky", wasm, devices=[name])
 
     def chunks_acked() -> object:
-        n = gateway_chunks_acked(gateway, api.token)
+        n = gateway_chunks_acked(gateway)
         return n if n >= 8 else Seen(n)
 
     with allure.step("kill -9 the gateway after a few chunks were acknowledged"):
@@ -182,3 +182,13 @@ def test_gateway_restart_mid_deployment_resumes(api, virtual_devices, gateway, w
         acks = [json.loads(ln)["fields"] for ln in trace if '"DeployAck"' in ln]
         resumed = [a for a in acks if a["step"] == DeployStep.BEGIN and a["offset"] > 0]
         assert resumed, "the device should have reported a non-zero offset on DeployBegin"
+
+
+@allure.story("A device that speaks only protocol v1 still enrolls, deploys and reports")
+def test_protocol_v1_device_still_works(api, virtual_devices, wait_for):
+    name = virtual_devices(1, protocol=1).names[0]
+    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+    api.create_application("hello", examples.wasm("hello"), devices=[name])
+    entry = wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 20,
+                     "hello Completed on the v1 device")
+    assert entry["outputs"][0]["text"] == "hello from wasm"

@@ -7,34 +7,11 @@ import asyncio
 import allure
 import pytest
 
+from scenarios.intruder import open_session, reply_then_close
 from scenarios.steps import device_phase
-from wasmbed.pki.layout import client_context
-from wasmbed.protocol import Error, ErrorCode, Hello, HelloAck, frame
-from wasmbed.protocol.link import MessageLink
+from wasmbed.protocol import Error, ErrorCode, frame
 
 pytestmark = [allure.feature("Protocol robustness")]
-
-
-async def open_session(platform, gateway, tmp_path, *, hello: bool = True) -> MessageLink:
-    ident = platform.cluster.pki.platform.issue_identity("intruder")
-    files = ident.save(tmp_path / "intruder", "id")
-    ctx = client_context(files, platform.cluster.pki.platform.cert_pem)
-    reader, writer = await asyncio.open_connection(*gateway.tls_address, ssl=ctx,
-                                                   server_hostname="localhost")
-    link = MessageLink(reader, writer)
-    if hello:
-        await link.send(Hello([1], "fuzz", "virtual"))
-        env = await asyncio.wait_for(link.receive(), 10)
-        assert isinstance(env.message, HelloAck)
-    return link
-
-
-async def reply_then_close(link: MessageLink) -> Error | None:
-    env = await asyncio.wait_for(link.receive(), 10)
-    error = env.message if env and isinstance(env.message, Error) else None
-    rest = await asyncio.wait_for(link.receive(), 10)
-    assert rest is None, "the gateway should close the session after the error"
-    return error
 
 
 @pytest.mark.parametrize("payload", [b"\xff\xfe\xfd", b"\xa4\x00\x09\x01\x05\x02\x01\x03\xa0",

@@ -23,7 +23,7 @@ pytestmark = [allure.feature("Faults"), pytest.mark.board("stm32f4_discovery")]
 def test_power_cut_mid_deployment(api, connected_board, gateway, faults, wait_for):
     name, b = connected_board
     api.create_application("big", examples.padded(28 * 1024, forever=True), devices=[name])
-    wait_for(lambda: gateway_chunks_acked(gateway, api.token) >= 4 or Seen("fewer chunks"), 60,
+    wait_for(lambda: gateway_chunks_acked(gateway) >= 4 or Seen("fewer chunks"), 60,
              "4 chunks acknowledged", ignore=(httpx.HTTPError, StopIteration))
     faults.power_cut(b)
     b.console.wait_for_line("wasmbed: boot", 10)

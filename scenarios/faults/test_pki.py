@@ -45,7 +45,7 @@ def test_gateway_cert_rotation(api, platform, gateway, proxy, virtual_devices, f
     fleet = virtual_devices(1, gateway=proxy, reconnect_max_s=1.0)
     name = fleet.names[0]
     wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
-    serial = faults.rotate_gateway_cert(gateway, platform.cluster.pki, platform.token)
+    serial = faults.rotate_gateway_cert(gateway, platform.cluster.pki)
 
     def presented_serial() -> int:
         async def probe() -> int:

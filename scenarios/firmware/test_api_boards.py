@@ -4,6 +4,8 @@ console and events are served; stopping it leaves the Device Disconnected."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import allure
 import pytest
 
@@ -25,8 +27,23 @@ def platform(cluster, processes, evidence, firmware_build):
     p.api.close()
 
 
+def qemu_pids() -> list[int]:
+    """QEMU processes whose command line names the API-started board's directory."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(b"qemu-system-arm") and b"api-board" in b" ".join(cmd):
+                pids.append(int(proc.name))
+    return pids
+
+
 @allure.story("A board started through the API enrolls, shows its console, and stops")
-def test_board_started_through_the_api(api, gateway: GatewayHandle, wait_for):
+def test_board_started_through_the_api(api, platform, gateway: GatewayHandle, wait_for):
+    platform_dir = platform.cluster.data_dir
     wait_for(lambda: api.gateway(gateway.name)["status"].get("phase") == "Ready", 20,
              f"{gateway.name} Ready")
     with allure.step("POST /api/v1/boards"):
@@ -47,6 +64,14 @@ def test_board_started_through_the_api(api, gateway: GatewayHandle, wait_for):
         kinds = [e["type"] for e in api.request("GET", "/api/v1/devices/api-board/events")[
             "items"]]
         assert kinds[:2] == ["board-started", "enrolled"] and "connected" in kinds
+    with allure.step("its QEMU cannot see the API server's secrets"):
+        secrets = [platform_dir / "pki" / "platform" / "ca.key", platform_dir / "token"]
+        pids = qemu_pids()
+        assert pids, "no QEMU process found"
+        for pid in pids:
+            for secret in secrets:
+                seen = Path(f"/proc/{pid}/root{secret}")
+                assert not seen.exists() or seen.read_bytes() == b"", f"QEMU sees {secret}"
     with allure.step("the gateway lists it"):
         held = api.request("GET", f"/api/v1/gateways/{gateway.name}/devices")["items"]
         assert [d["metadata"]["name"] for d in held] == ["api-board"]

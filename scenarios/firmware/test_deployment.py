@@ -60,3 +60,38 @@ def test_spin_stopped_by_budget(api, connected_board, firmware_apps, wait_for):
     entry = wait_for(lambda: app_device_phase(api, "spin", name, "Failed"), 60, "spin Failed")
     assert entry["error"] == "fuel budget exhausted"
     wait_for(lambda: device_phase(api, name, "Connected"), 10, f"{name} still Connected")
+
+
+@allure.story("Outputs the firmware wrote into a gateway that was then killed are re-sent")
+@pytest.mark.fault("process")
+def test_outputs_survive_a_gateway_kill(api, connected_board, firmware_apps, firmware_bridge,
+                                        gateway, faults, evidence, wait_for):
+    import json
+
+    name, b = connected_board
+    api.create_application("counter", firmware_apps["counter"], devices=[name])
+    trace = evidence.path(f"{gateway.name}-trace", ".jsonl")
+
+    def received() -> list[int]:
+        return [r["fields"]["seq"] for r in map(json.loads, trace.read_text().splitlines())
+                if r["type"] == "AppOutput" and r["dir"] == "device->gateway"]
+
+    wait_for(lambda: len(received()) >= 3 or Seen(received()), 60, "counter outputs arriving")
+    net = faults.network(firmware_bridge)
+    with allure.step("hang the gateway while the firmware keeps writing outputs to it"):
+        gateway.process.pause()
+        before_up, last_seen = net.stats()["bytesUp"], received()[-1]
+        wait_for(lambda: net.stats()["bytesUp"] >= before_up + 300 or Seen(
+            net.stats()), 20, "outputs written towards the hung gateway")
+    with allure.step("kill -9 it and start it again"):
+        gateway.kill()
+        gateway.restart()
+    wait_for(lambda: (r := received()) and r[-1] > last_seen + 3 or Seen(r[-5:]), 90,
+             "the firmware re-sends what was never acknowledged")
+    seqs = sorted(set(received()))
+    assert seqs == list(range(seqs[0], seqs[-1] + 1)), f"a gap in {seqs}"
+    with allure.step("the counter, stopped by the lost link, is deployed and runs again"):
+        b.console.wait_for_line(r"wasmbed: app counter@1 running", 30)  # the first start
+        b.console.wait_for_line(r"wasmbed: app counter@1 running", 60)  # and again
+        wait_for(lambda: app_device_phase(api, "counter", name, "Running"), 30,
+                 "counter Running again")

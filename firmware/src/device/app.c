@@ -42,9 +42,17 @@ static void copy_span(char *out, size_t cap, wb_span_t s) {
     out[n] = 0;
 }
 
-static void unload(void) {
+static void unload_instance(void) {
     if (app.runtime) m3_FreeRuntime(app.runtime); /* frees the loaded module too */
     if (app.env) m3_FreeEnvironment(app.env);
+    app.runtime = NULL;
+    app.env = NULL;
+    app.function = NULL;
+    app.committed = app.started = app.running = app.stop = false;
+}
+
+static void unload(void) {
+    unload_instance();
     free(app.wasm);
     memset(&app, 0, sizeof app);
 }
@@ -63,8 +71,13 @@ uint32_t app_begin(const wb_msg_t *m, uint32_t max_size, uint32_t wasm_ram, app_
     wb_span_t sha = m->f[WB_DEPLOY_BEGIN_SHA256].s;
     uint32_t memory = (uint32_t)m->f[WB_DEPLOY_BEGIN_MEMORY_LIMIT].u;
     if (app.wasm && app_matches(id) && app.size == size && sha.len == 32 &&
-        !memcmp(app.sha, sha.ptr, 32))
-        return app.have; /* the same module again: resume where we are */
+        !memcmp(app.sha, sha.ptr, 32)) {
+        /* The same module again. Mid-transfer: resume where we are. If it already ran and
+         * ended (or a lost link stopped it), the gateway wants it running again: keep the
+         * bytes, drop the old instance, and the commit loads a fresh one. */
+        if (app.started && !app.running) unload_instance();
+        return app.have;
+    }
     if (size > max_size) {
         char text[96];
         snprintf(text, sizeof text, "module is %lu bytes; this device accepts at most %lu",

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "board.h"
 #include "hal.h"
+#include "outbox.h"
 #include "store.h"
 #include "tls_link.h"
 #include "wb_proto.h"
@@ -23,8 +25,14 @@ static size_t rx_len;
 static uint8_t tx[TX_CAP];
 static uint32_t next_id = 1;
 static char device_id[65];
+static uint32_t link_version = 1; /* what HelloAck chose; Hello/HelloAck are always 1 */
 
 static wb_msg_t msg; /* one message at a time: single-threaded, kept off the stack */
+
+static void msg_init(wb_msg_t *m, uint32_t type, uint32_t msg_id) {
+    wb_msg_init(m, type, msg_id);
+    m->version = link_version;
+}
 
 static int send_msg(wb_msg_t *m) {
     int n = wb_encode(m, tx + WB_HEADER_SIZE, sizeof tx - WB_HEADER_SIZE);
@@ -82,9 +90,9 @@ static void span_to_str(wb_span_t s, char *out, size_t cap) {
 
 static session_result_t enroll(const provision_t *prov) {
     wb_msg_t *const m = &msg;
-    wb_msg_init(m, WB_MSG_ENROLL_REQUEST, next_id++);
+    msg_init(m, WB_MSG_ENROLL_REQUEST, next_id++);
     wb_set_span(m, WB_ENROLL_REQUEST_PUBLIC_KEY, prov->spki.ptr, prov->spki.len);
-    wb_set_str(m, WB_ENROLL_REQUEST_BOARD, "stm32f4_discovery");
+    wb_set_str(m, WB_ENROLL_REQUEST_BOARD, BOARD_NAME);
     wb_set_str(m, WB_ENROLL_REQUEST_FIRMWARE_VERSION, FIRMWARE_VERSION);
     wb_set_uint(m, WB_ENROLL_REQUEST_WASM_RAM, prov->wasm_ram);
     wb_set_uint(m, WB_ENROLL_REQUEST_MAX_MODULE_SIZE, prov->max_module_size);
@@ -113,7 +121,7 @@ static session_result_t enroll(const provision_t *prov) {
 
 static int heartbeat(void) {
     wb_msg_t *const m = &msg;
-    wb_msg_init(m, WB_MSG_HEARTBEAT, next_id++);
+    msg_init(m, WB_MSG_HEARTBEAT, next_id++);
     wb_set_uint(m, WB_HEARTBEAT_UPTIME_MS, hal_millis());
     wb_set_uint(m, WB_HEARTBEAT_FREE_MEMORY, heap_free());
     m->f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};
@@ -128,7 +136,7 @@ static int heartbeat(void) {
 
 static int reply_error(uint32_t msg_id, uint32_t code, const char *text) {
     static wb_msg_t reply; /* `msg` still holds the request being answered */
-    wb_msg_init(&reply, WB_MSG_ERROR, msg_id);
+    msg_init(&reply, WB_MSG_ERROR, msg_id);
     wb_set_uint(&reply, WB_ERROR_CODE, code);
     wb_set_str(&reply, WB_ERROR_MESSAGE, text);
     return send_msg(&reply);
@@ -143,7 +151,7 @@ static bool link_failed, run_pending;
 static int send_ack(uint32_t msg_id, wb_span_t module_id, int step, uint32_t offset,
                     const app_error_t *err) {
     static wb_msg_t ack;
-    wb_msg_init(&ack, WB_MSG_DEPLOY_ACK, msg_id);
+    msg_init(&ack, WB_MSG_DEPLOY_ACK, msg_id);
     wb_set_span(&ack, WB_DEPLOY_ACK_MODULE_ID, module_id.ptr, module_id.len);
     wb_set_uint(&ack, WB_DEPLOY_ACK_STEP, (uint64_t)step);
     wb_set_uint(&ack, WB_DEPLOY_ACK_OFFSET, offset);
@@ -157,23 +165,46 @@ static int send_ack(uint32_t msg_id, wb_span_t module_id, int step, uint32_t off
 
 static int send_status(const char *module_id, int state, const char *error) {
     static wb_msg_t st;
-    wb_msg_init(&st, WB_MSG_APP_STATUS, next_id++);
+    msg_init(&st, WB_MSG_APP_STATUS, next_id++);
     wb_set_str(&st, WB_APP_STATUS_MODULE_ID, module_id);
     wb_set_uint(&st, WB_APP_STATUS_STATE, (uint64_t)state);
     if (error && error[0]) wb_set_str(&st, WB_APP_STATUS_ERROR, error);
     return send_msg(&st);
 }
 
+static int send_output(const outbox_entry_t *e) {
+    static wb_msg_t out;
+    msg_init(&out, WB_MSG_APP_OUTPUT, next_id++);
+    wb_set_str(&out, WB_APP_OUTPUT_MODULE_ID, e->module_id);
+    wb_set_uint(&out, WB_APP_OUTPUT_SEQ, e->seq);
+    wb_set_uint(&out, WB_APP_OUTPUT_KIND, e->kind);
+    if (e->has_text) wb_set_span(&out, WB_APP_OUTPUT_TEXT, e->text, e->len);
+    else wb_set_int(&out, WB_APP_OUTPUT_VALUE, e->value);
+    return send_msg(&out);
+}
+
+static int service_step(bool busy, uint32_t wait_ms);
+
 void session_emit_output(const char *module_id, int kind, const char *text, size_t len,
                          int64_t value) {
-    static wb_msg_t out;
-    wb_msg_init(&out, WB_MSG_APP_OUTPUT, next_id++);
-    wb_set_str(&out, WB_APP_OUTPUT_MODULE_ID, module_id);
-    wb_set_uint(&out, WB_APP_OUTPUT_SEQ, ++out_seq);
-    wb_set_uint(&out, WB_APP_OUTPUT_KIND, (uint64_t)kind);
-    if (text) wb_set_span(&out, WB_APP_OUTPUT_TEXT, text, len);
-    else wb_set_int(&out, WB_APP_OUTPUT_VALUE, value);
-    if (send_msg(&out) < 0) link_failed = true;
+    if (link_version < 2) { /* no acknowledgements: send and forget */
+        outbox_entry_t once;
+        memset(&once, 0, sizeof once);
+        snprintf(once.module_id, sizeof once.module_id, "%s", module_id);
+        once.seq = ++out_seq;
+        once.kind = (uint8_t)kind;
+        once.has_text = text != NULL;
+        once.len = (uint16_t)(len > OUTBOX_TEXT_MAX ? OUTBOX_TEXT_MAX : len);
+        if (text) memcpy(once.text, text, once.len);
+        once.value = value;
+        if (send_output(&once) < 0) link_failed = true;
+        return;
+    }
+    while (outbox_full()) { /* wait for acknowledgements: never drop an output */
+        if (link_failed || service_step(true, 10) < 0) return; /* the module is being stopped */
+    }
+    const outbox_entry_t *e = outbox_push(module_id, ++out_seq, kind, text, len, value);
+    if (send_output(e) < 0) link_failed = true; /* kept: sent again next session */
 }
 
 static void dispatch(wb_msg_t *m, bool busy) {
@@ -217,11 +248,19 @@ static void dispatch(wb_msg_t *m, bool busy) {
         }
         break;
     }
+    case WB_MSG_OUTPUT_ACK: {
+        wb_span_t id = m->f[WB_OUTPUT_ACK_MODULE_ID].s;
+        outbox_ack(id.ptr, id.len, (uint32_t)m->f[WB_OUTPUT_ACK_SEQ].u);
+        break;
+    }
     case WB_MSG_ERROR:
         printf("wasmbed: gateway error %lu\r\n", (unsigned long)m->f[WB_ERROR_CODE].u);
         break;
-    default:
+    default: /* a device-to-gateway message from the gateway: Error, then close */
         reply_error(m->msg_id, WB_ERROR_CODE_BAD_FRAME, "not a gateway-to-device message");
+        printf("wasmbed: disconnected: gateway sent message type %lu\r\n",
+               (unsigned long)m->type);
+        link_failed = true;
     }
 }
 
@@ -265,6 +304,8 @@ static session_result_t operate(uint32_t interval_s) {
     interval_ms = interval_s * 1000u;
     last_ack = next_beat = hal_millis();
     link_failed = run_pending = false;
+    for (size_t i = 0; i < outbox_count(); i++) /* unacknowledged outputs, oldest first */
+        if (send_output(outbox_at(i)) < 0) return SESSION_FAILED;
     for (;;) {
         if (service_step(false, 20) < 0) return SESSION_FAILED;
         if (run_pending) {
@@ -329,13 +370,17 @@ session_result_t session_run(const provision_t *prov) {
            (unsigned long)(hal_millis() - start));
     session_result_t result = SESSION_FAILED;
     wb_msg_t *const m = &msg;
-    wb_msg_init(m, WB_MSG_HELLO, next_id++);
-    m->f[WB_HELLO_VERSIONS] = (wb_value_t){.present = true, .n = 1, .items = {WB_PROTOCOL_VERSION}};
+    link_version = 1; /* Hello and HelloAck travel in a version-1 envelope */
+    msg_init(m, WB_MSG_HELLO, next_id++);
+    m->f[WB_HELLO_VERSIONS] = (wb_value_t){.present = true, .n = 2, .items = {1, 2}};
     wb_set_str(m, WB_HELLO_FIRMWARE, FIRMWARE_VERSION);
-    wb_set_str(m, WB_HELLO_BOARD, "stm32f4_discovery");
+    wb_set_str(m, WB_HELLO_BOARD, BOARD_NAME);
+    wb_set_uint(m, WB_HELLO_MAX_FRAME, RX_CAP - WB_HEADER_SIZE);
     if (send_msg(m) == 0) {
         int got = recv_msg(m, REPLY_TIMEOUT_MS);
         if (got == 1 && m->type == WB_MSG_HELLO_ACK) {
+            uint64_t chosen = m->f[WB_HELLO_ACK_VERSION].u;
+            link_version = chosen >= 2 ? 2 : 1;
             clock_set_unix((int64_t)m->f[WB_HELLO_ACK_TIME_UNIX].u);
             uint32_t interval = (uint32_t)m->f[WB_HELLO_ACK_HEARTBEAT_INTERVAL_S].u;
             consume_frame();

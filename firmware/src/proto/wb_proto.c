@@ -147,11 +147,12 @@ int wb_decode(const uint8_t *buf, size_t len, wb_msg_t *out) {
         wb_r_head(&hr, &head[k]);
         if (!is_int(&head[k])) return WB_E_WRONG_TYPE;
     }
-    if (head[0].major != CBOR_UINT || head[0].value != WB_PROTOCOL_VERSION) return WB_E_VERSION;
+    if (head[0].major != CBOR_UINT || head[0].value < 1 || head[0].value > WB_PROTOCOL_VERSION)
+        return WB_E_VERSION;
     if (head[2].major != CBOR_UINT || head[2].value > 0xffffffffu) return WB_E_RANGE;
     const wb_msg_desc_t *desc = head[1].major == CBOR_UINT ? wb_msg_desc((uint32_t)head[1].value)
                                                             : NULL;
-    if (!desc) return WB_E_UNKNOWN_TYPE;
+    if (!desc || desc->since > head[0].value) return WB_E_UNKNOWN_TYPE;
 
     /* 3. the body: unknown keys first, then each field in key order */
     wb_reader_t br = {slot[3], buf + len};

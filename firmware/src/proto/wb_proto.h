@@ -30,6 +30,7 @@ typedef struct {
     const char *name;
     const wb_field_desc_t *fields;
     uint8_t n_fields;
+    uint8_t since; /* first protocol version that has the message */
 } wb_msg_desc_t;
 
 typedef struct {

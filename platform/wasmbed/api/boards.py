@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from wasmbed import sandbox
 from wasmbed.aio import cancel_and_wait
 from wasmbed.api.context import ApiContext
 from wasmbed.api.enrollment import register_device
@@ -28,6 +30,7 @@ from wasmbed.httperrors import api_error
 from wasmbed.timeutil import iso
 
 ATTACH_TIMEOUT_S = 10.0
+log = logging.getLogger("wasmbed.api.boards")
 
 
 class BoardCreate(BaseModel):
@@ -100,7 +103,8 @@ class BoardManager:
                                pki.platform, gateway)
         await register_device(self.ctx, req.name, spec.name, base64.b64decode(key),
                               req.labels, device_type="emulated")
-        qemu = QemuBoard(spec, elf, directory, loads=[(blob, spec.provision_addr)])
+        qemu = QemuBoard(spec, elf, directory, loads=[(blob, spec.provision_addr)],
+                         wrapper=self._hide_secrets())
         await asyncio.to_thread(qemu.start, run=False)
         assert qemu.link_address is not None
         link = BoardLink(f"bridge-{req.name}", qemu.link_address, address)
@@ -116,6 +120,18 @@ class BoardManager:
         self.boards[req.name] = running
         self.ctx.events.record(req.name, "board-started", board=spec.name, gateway=gateway)
         return running.describe()
+
+    def _hide_secrets(self) -> list[str]:
+        """QEMU runs our firmware, but the wasm in it comes from API users: it runs where
+        the CA keys, tokens and store of this API server do not exist."""
+        data = self.workdir.parent
+        hidden = [data / "pki", data / "token", data / "gateway-key", data / "store.sqlite",
+                  data / "store.sqlite-wal", data / "store.sqlite-shm"]
+        try:
+            return sandbox.hiding_prefix(hidden)
+        except sandbox.SandboxUnavailable as exc:
+            log.warning("emulated boards run unsandboxed (they could read %s): %s", data, exc)
+            return []
 
     def get(self, name: str) -> RunningBoard:
         try:

@@ -1,12 +1,14 @@
-"""What the API server's routes share: store, PKI, pairing mode, gateway client."""
+"""What the API server's routes share: store, PKI, credentials, pairing mode, gateway client."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from wasmbed.api.events import DeviceEvents
 from wasmbed.controllers.gateway_client import GatewayClient
+from wasmbed.credentials import Credentials
 from wasmbed.pki import PkiLayout
 from wasmbed.store import Store
 
@@ -33,8 +35,13 @@ class PairingMode:
 class ApiContext:
     store: Store
     pki: PkiLayout
-    token: str
+    credentials: Credentials
     gateways: GatewayClient
     pairing: PairingMode = field(default_factory=PairingMode)
     events: DeviceEvents = field(default_factory=DeviceEvents)
     cert_lifetime_s: float = 365 * 86400.0
+    watches: set[Any] = field(default_factory=set)  # open watch WebSockets
+
+    @property
+    def token(self) -> str:
+        return self.credentials.admin_token

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from wasmbed.api.context import ApiContext
 from wasmbed.api.models import EnrollmentRequest
-from wasmbed.controllers.gateway_client import GatewayRefused, GatewayUnavailable
+from wasmbed.controllers.gateway_client import GatewayRef, GatewayRefused, GatewayUnavailable
 from wasmbed.store import NotFound, new_resource
 from wasmbed.timeutil import iso, parse_iso
 
@@ -76,15 +76,16 @@ def reject(reason: str) -> dict[str, Any]:
 async def notify_gateways_trust_changed(ctx: ApiContext) -> None:
     """Tell every gateway to fetch the new CRL now (they also poll)."""
     items, _ = await ctx.store.list("Gateway")
-    endpoints = [g["spec"].get("endpoint") for g in items if g["spec"].get("endpoint")]
+    refs = [GatewayRef(g["metadata"]["name"], g["spec"]["endpoint"]) for g in items
+            if g["spec"].get("endpoint")]
 
-    async def one(url: str) -> None:
+    async def one(gw: GatewayRef) -> None:
         try:
-            await ctx.gateways.refresh_trust(url)
+            await ctx.gateways.refresh_trust(gw)
         except (GatewayRefused, GatewayUnavailable) as exc:
-            log.info("gateway %s not told about the new CRL (it will poll): %s", url, exc)
+            log.info("gateway %s not told about the new CRL (it will poll): %s", gw.name, exc)
 
-    await asyncio.gather(*(one(u) for u in endpoints))
+    await asyncio.gather(*(one(gw) for gw in refs))
 
 
 async def revoke_device(ctx: ApiContext, name: str, reason: str) -> dict[str, Any]:

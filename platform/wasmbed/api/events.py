@@ -11,9 +11,10 @@ import itertools
 from collections import deque
 from typing import Any
 
+from wasmbed.reports import GatewayStatus, HeartbeatSeen, Report
 from wasmbed.timeutil import iso
 
-SKIPPED = {"heartbeat", "gateway"}  # periodic: their latest values are in the status
+SKIPPED = (HeartbeatSeen, GatewayStatus)  # periodic: their latest values are in the status
 
 
 class DeviceEvents:
@@ -27,14 +28,12 @@ class DeviceEvents:
         ring.append({"seq": next(self._seq), "at": fields.pop("at", None) or iso(),
                      "type": type_, **{k: v for k, v in fields.items() if v is not None}})
 
-    def record_reports(self, gateway: str, events: list[dict[str, Any]]) -> None:
+    def record_reports(self, gateway: str, events: list[Report]) -> None:
         for e in events:
-            device, kind = e.get("device"), e.get("type")
-            if not isinstance(device, str) or kind in SKIPPED or not isinstance(kind, str):
+            if isinstance(e, SKIPPED):
                 continue
-            at = iso(float(e["at"])) if isinstance(e.get("at"), int | float) else None
-            detail = {k: v for k, v in e.items() if k not in ("device", "type", "at")}
-            self.record(device, kind, at=at, gateway=gateway, **detail)
+            detail = e.model_dump(exclude={"device", "type", "at"})
+            self.record(e.device, e.type, at=iso(e.at), gateway=gateway, **detail)
 
     def list(self, device: str, limit: int = 100) -> list[dict[str, Any]]:
         return list(self._rings.get(device, ()))[-limit:]

@@ -12,17 +12,12 @@ from rich.console import Console
 from wasmbed.api.app import build_app
 from wasmbed.api.boards import BoardManager
 from wasmbed.api.context import ApiContext
+from wasmbed.api.routes.watch import close_watches
 from wasmbed.controllers.gateway_client import GatewayClient
 from wasmbed.controllers.runner import ControllerSet
+from wasmbed.credentials import Credentials
 from wasmbed.pki import PkiLayout
-from wasmbed.serving import (
-    bind,
-    load_or_create_token,
-    start_uvicorn,
-    url_of,
-    wait_for_shutdown_signal,
-    write_ready,
-)
+from wasmbed.serving import bind, start_uvicorn, url_of, wait_for_shutdown_signal, write_ready
 from wasmbed.store import EmbeddedStore, Store
 from wasmbed.store.opening import StoreConfig, open_store
 
@@ -49,11 +44,12 @@ class ApiServer:
         self.config = config
         data = config.data_dir
         data.mkdir(parents=True, exist_ok=True)
-        self.token, self.token_created = load_or_create_token(data / "token")
+        self.credentials, self.token_created = Credentials.load(data)
+        self.token = self.credentials.admin_token
         self.pki = PkiLayout(data / "pki").init()
         self.store = store or EmbeddedStore(data / "store.sqlite")
-        self.gateways = GatewayClient(self.token)
-        self.ctx = ApiContext(self.store, self.pki, self.token, self.gateways,
+        self.gateways = GatewayClient(self.credentials.gateways)
+        self.ctx = ApiContext(self.store, self.pki, self.credentials, self.gateways,
                               cert_lifetime_s=config.cert_lifetime_s)
         self.boards = BoardManager(self.ctx, data / "boards", config.firmware_dir)
         self.app = build_app(self.ctx, self.boards)
@@ -71,6 +67,7 @@ class ApiServer:
         return self.url
 
     async def stop(self) -> None:
+        await close_watches(self.ctx)
         await self.boards.close()
         if self.controllers:
             await self.controllers.stop()

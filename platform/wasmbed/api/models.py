@@ -7,8 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from wasmbed.compile import MAX_SOURCE
+from wasmbed.names import NAME, Labels, ResourceName
 
-NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+__all__ = ["NAME", "Labels", "ResourceName"]
+
 
 
 class DeviceCreate(BaseModel):
@@ -17,8 +19,8 @@ class DeviceCreate(BaseModel):
     board: str = Field("virtual", description="catalog board name (mcuType)")
     deviceType: str = "virtual"
     architecture: str = "wasm32"
-    preferredGateway: str | None = None
-    labels: dict[str, str] = {}
+    preferredGateway: str | None = Field(None, pattern=NAME, max_length=63)
+    labels: Labels = {}
 
 
 class TargetDevices(BaseModel):
@@ -51,7 +53,7 @@ class ApplicationCreate(BaseModel):
     entry: str = Field("run", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=63)
     targetDevices: TargetDevices = TargetDevices()
     config: AppConfig = AppConfig()
-    labels: dict[str, str] = {}
+    labels: Labels = {}
 
 
 class GatewayCreate(BaseModel):
@@ -59,29 +61,31 @@ class GatewayCreate(BaseModel):
     when it registers."""
 
     name: str = Field(pattern=NAME, max_length=63)
-    region: str = "local"
-    maxDevices: int = Field(1000, ge=1)
-    labels: dict[str, str] = {}
+    region: str = Field("local", max_length=63)
+    maxDevices: int = Field(1000, ge=1, le=1_000_000)
+    labels: Labels = {}
 
 
 class GatewayRegistration(BaseModel):
-    endpoint: str = Field(pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[\x21-\x7e]*)?$",
-                          max_length=255, description="the gateway's HTTP API URL")
+    endpoint: str = Field(pattern=r"^https?://[A-Za-z0-9.\-]+:\d{1,5}$", max_length=255,
+                          description="the gateway's HTTP API base URL: scheme, host and port "
+                                      "only (no path, query or credentials)")
     tlsEndpoint: str = Field(pattern=r"^[A-Za-z0-9.\-]+:\d{1,5}$", max_length=255,
                              description="host:port devices connect to")
     tlsPort: int = Field(ge=0, le=65535)
-    startedAt: float
-    region: str | None = None  # None keeps what was declared
-    config: dict[str, int] = {}
+    startedAt: float = Field(ge=0, le=2**40)
+    region: str | None = Field(None, max_length=63)  # None keeps what was declared
+    config: dict[str, int] = Field({}, max_length=16)
 
 
 class EnrollmentRequest(BaseModel):
-    gateway: str
-    publicKey: str
-    bootstrapSerial: str
-    board: str
-    firmwareVersion: str
-    capabilities: dict[str, int] = {}
+    gateway: str = Field(pattern=NAME, max_length=63,
+                         description="must be the calling gateway's own name")
+    publicKey: str = Field(max_length=1024)
+    bootstrapSerial: str = Field(max_length=64)
+    board: str = Field(max_length=64)
+    firmwareVersion: str = Field(max_length=64)
+    capabilities: dict[str, int] = Field({}, max_length=16)
 
 
 class Reports(BaseModel):

@@ -14,13 +14,18 @@ import time
 from typing import Any
 
 from wasmbed.controllers.base import Controller, Mapper
-from wasmbed.controllers.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+from wasmbed.controllers.gateway_client import (
+    GatewayClient,
+    GatewayRef,
+    GatewayRefused,
+    GatewayUnavailable,
+)
+from wasmbed.resources import FINALIZER, module_id
 from wasmbed.store import NotFound, Store, WatchEvent
 from wasmbed.store.selectors import LabelSelector
 from wasmbed.timeutil import iso, parse_iso
 
 log = logging.getLogger("wasmbed.controllers.application")
-FINALIZER = "wasmbed.github.io/application"
 SETTLED = {"Deploying", "Running", "Completed", "Failed", "Stopping", "Stopped"}
 ACTIVE = {"Deploying", "Running", "Stopping"}
 # A stop the device has not confirmed by then is sent again (it may have reached the gateway
@@ -28,32 +33,6 @@ ACTIVE = {"Deploying", "Running", "Stopping"}
 STOP_RETRY_S = 10.0
 DEFAULT_MEMORY_LIMIT = 64 * 1024
 DEFAULT_FUEL_LIMIT = 50_000_000
-
-
-def module_id(app: dict[str, Any]) -> str:
-    return f"{app['metadata']['name']}@{app['metadata']['generation']}"
-
-
-def app_of_module(mid: str) -> str:
-    return mid.rsplit("@", 1)[0]
-
-
-# Per module, a device's phase only moves forward: a late or repeated report (or our own
-# write racing a report) can never turn Running back into Deploying.
-RANK = {"Pending": 0, "Deploying": 1, "Running": 2, "Stopping": 3,
-        "Completed": 4, "Failed": 4, "Stopped": 4}
-
-
-def merge_entry(live: dict[str, Any] | None, ours: dict[str, Any]) -> dict[str, Any]:
-    """Merge two views of one device's entry; the further phase of the same module wins."""
-    if not live or live.get("moduleId") != ours.get("moduleId"):
-        return ours
-    keep = live if RANK.get(live.get("phase", ""), 0) > RANK.get(ours.get("phase", ""), 0) \
-        else ours
-    merged = dict(keep)
-    outputs = max(live.get("outputs") or [], ours.get("outputs") or [], key=len)
-    merged["outputs"] = outputs
-    return merged
 
 
 def aggregate(entries: dict[str, dict[str, Any]], stopped: bool) -> tuple[str, dict[str, int]]:
@@ -189,8 +168,7 @@ class ApplicationController(Controller):
                                      error=f"memoryLimit {memory} exceeds the {caps['wasmRam']} "
                                            f"bytes of wasm RAM device {dev} advertises")
             return
-        gateway_name = (dstatus.get("connection") or {}).get("gateway")
-        gateway = await self._gateway_endpoint(dstatus)
+        gateway = await self._gateway(dstatus)
         if gateway is None:
             await self._update_entry(app, dev, entry, phase="Pending", moduleId=mid,
                                      error="the device's gateway is unknown")
@@ -201,7 +179,7 @@ class ApplicationController(Controller):
                 "entry": spec.get("entry", "run"), "memoryLimit": memory,
                 "fuelLimit": int(config.get("fuelLimit", DEFAULT_FUEL_LIMIT))}
         await self._set_entry(app, dev, {"phase": "Deploying", "moduleId": mid, "error": None,
-                                         "gateway": gateway_name, "outputs": [],
+                                         "gateway": gateway.name, "outputs": [],
                                          "since": iso(), "updatedAt": iso()})
         try:
             await self.gateways.deploy(gateway, dev, body)
@@ -224,7 +202,7 @@ class ApplicationController(Controller):
         if entry.get("stopRequested") == entry.get("moduleId") and \
                 time.time() - asked < STOP_RETRY_S:
             return False  # asked recently; the device's report will settle it
-        gateway = await self._gateway_endpoint(device.get("status") or {})
+        gateway = await self._gateway(device.get("status") or {})
         if gateway is None:
             return False
         try:
@@ -237,7 +215,8 @@ class ApplicationController(Controller):
                                          "stopRequestedAt": iso()})
         return False
 
-    async def _gateway_endpoint(self, dstatus: dict[str, Any]) -> str | None:
+    async def _gateway(self, dstatus: dict[str, Any]) -> GatewayRef | None:
+        """The gateway holding the device's session, at the endpoint it registered."""
         name = (dstatus.get("connection") or {}).get("gateway")
         if not name:
             return None
@@ -245,7 +224,8 @@ class ApplicationController(Controller):
             gw = await self.store.get("Gateway", name)
         except NotFound:
             return None
-        return (gw.get("spec") or {}).get("endpoint")
+        endpoint = (gw.get("spec") or {}).get("endpoint")
+        return GatewayRef(name, endpoint) if endpoint else None
 
     async def _write_status(self, app: dict[str, Any], live: dict[str, dict[str, Any]],
                             stopped: bool) -> float | None:

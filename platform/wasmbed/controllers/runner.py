@@ -14,6 +14,7 @@ from wasmbed.controllers.base import Controller
 from wasmbed.controllers.device import DeviceController
 from wasmbed.controllers.gateway import GatewayController
 from wasmbed.controllers.gateway_client import GatewayClient
+from wasmbed.credentials import GatewayKey
 from wasmbed.serving import wait_for_shutdown_signal, write_ready
 from wasmbed.store import Store
 from wasmbed.store.opening import StoreConfig, open_store
@@ -71,12 +72,13 @@ class ControllerSet:
             await self._stop()
 
 
-async def run_controllers(config: StoreConfig, data_dir: Path, token: str,
+async def run_controllers(config: StoreConfig, data_dir: Path, gateway_key: GatewayKey,
                           identity: str | None, lease_s: float,
                           ready_file: Path | None) -> None:
-    """`wasmbed controller`: the controllers as their own process, until SIGTERM."""
+    """`wasmbed controller`: the controllers as their own process, until SIGTERM. They call
+    each gateway with that gateway's credential, derived from the gateway key."""
     store = await open_store(config, data_dir)
-    gateways = GatewayClient(token)
+    gateways = GatewayClient(gateway_key)
     controllers = ControllerSet(store, gateways, identity, lease_s)
     controllers.start()
     write_ready(ready_file, {"identity": controllers.identity, "store": config.backend,

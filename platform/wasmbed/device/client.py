@@ -1,8 +1,10 @@
 """One virtual device: enrollment, heartbeats, deployments, reconnect with backoff.
 
 Its state survives disconnects the way a real device's RAM does: a partly received module
-resumes where it stopped, running modules keep running, and their latest status plus a
-bounded backlog of outputs are re-sent on the next session.
+resumes where it stopped, running modules keep running, their latest status is re-sent on
+the next session, and so is every output the gateway has not acknowledged (protocol v2).
+A module that produces outputs faster than they are acknowledged waits: at most
+OUTPUT_WINDOW outputs are ever unacknowledged, as on the firmware.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import logging
 import os
 import random
 import ssl
+import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,17 +47,19 @@ from wasmbed.protocol import (
     HeartbeatAck,
     Hello,
     HelloAck,
+    OutputAck,
     OutputKind,
     ProtocolError,
     StopApp,
 )
+from wasmbed.protocol.framing import DEFAULT_MAX_FRAME
 from wasmbed.protocol.link import MessageLink, TraceHook
 from wasmbed.protocol.schema import Message
 
 from .runtime import ModuleRejected, WasmRunner
 
 log = logging.getLogger("wasmbed.device")
-OUTPUT_BACKLOG = 64
+OUTPUT_WINDOW = 64  # outputs not yet acknowledged by the gateway; a module waits beyond
 IO_TIMEOUT = 15.0
 
 
@@ -67,6 +73,7 @@ class DeviceProfile:
     max_module_size: int = 64 * 1024
     max_apps: int = 4
     ack_delay_ms: int = 0  # slow down chunk acks (to catch a deployment mid-flight)
+    protocol: int = 2  # the newest protocol version it speaks (1: as older firmware does)
     reconnect_min_s: float = 0.2
     reconnect_max_s: float = 5.0
 
@@ -109,7 +116,9 @@ class VirtualDevice:
         self.trace = trace
         self.boot_time = time.monotonic()
         self.modules: dict[str, _Module] = {}
-        self.outputs: deque[AppOutput] = deque(maxlen=OUTPUT_BACKLOG)
+        self.unacked: deque[AppOutput] = deque()  # in seq order; shared with runner threads
+        self._room = threading.Condition()
+        self._replaying = False
         self._seq = 0
         self.link: MessageLink | None = None
         self.status: dict[str, Any] = {"name": name, "state": "booting", "sessions": 0}
@@ -180,9 +189,13 @@ class VirtualDevice:
         )
         self.link = MessageLink(reader, writer, trace=self.trace, tx_label="device->gateway",
                                 rx_label="gateway->device")
-        await self.link.send(Hello([1], self.profile.firmware, self.profile.board))
+        versions = list(range(1, self.profile.protocol + 1))
+        await self.link.send(Hello(versions, self.profile.firmware, self.profile.board,
+                                   max_frame=DEFAULT_MAX_FRAME if self.profile.protocol >= 2
+                                   else None))
         env = await self._expect(HelloAck)
         ack: HelloAck = env  # type: ignore[assignment]
+        self.link.version = ack.version
         self.interval = float(ack.heartbeat_interval_s)
         if not self.enrolled:
             await self._enroll()
@@ -223,8 +236,7 @@ class VirtualDevice:
         for mod in self.modules.values():  # re-announce what this session has not heard
             if mod.committed:
                 await self.link.send(AppStatus(mod.module_id, mod.state, mod.error))
-        while self.outputs:
-            await self.link.send(self.outputs.popleft())
+        await self._replay_outputs()
         beat = asyncio.create_task(self._heartbeats())
         try:
             while True:
@@ -279,12 +291,15 @@ class VirtualDevice:
                 task.add_done_callback(self._tasks.discard)
         elif isinstance(msg, StopApp):
             await self._stop(msg.module_id)
+        elif isinstance(msg, OutputAck):
+            self._forget_outputs(msg.module_id, msg.seq)
         elif isinstance(msg, Error):
             log.warning("%s: gateway error %s: %s", self.name, msg.code, msg.message)
-        else:
+        else:  # a device-to-gateway message from the gateway: Error, then close
             await self.link.send(
                 Error(ErrorCode.BAD_FRAME, f"unexpected {type(msg).__name__}"), reply_to=msg_id
             )
+            raise ConnectionError(f"gateway sent {type(msg).__name__}, which it may not")
 
     def _nack(self, mid: str, step: DeployStep, offset: int, code: ErrorCode,
               why: str) -> DeployAck:
@@ -344,7 +359,7 @@ class VirtualDevice:
         try:
             mod.runner = WasmRunner(bytes(mod.data), entry=mod.entry,
                                     memory_limit=mod.memory_limit, fuel_limit=mod.fuel_limit,
-                                    output=self._output_sink(mod.module_id),
+                                    output=self._output_sink(mod),
                                     boot_time=self.boot_time)
         except ModuleRejected as exc:
             del self.modules[mod.module_id]
@@ -380,28 +395,59 @@ class VirtualDevice:
             with contextlib.suppress(OSError, ConnectionError):
                 await self.link.send(AppStatus(mod.module_id, state, error))
 
-    def _output_sink(self, module_id: str):
+    def _output_sink(self, mod: _Module) -> Callable[[OutputKind, str | None, int | None],
+                                                      None]:
+        """Called from the module's thread: waits while OUTPUT_WINDOW outputs are
+        unacknowledged (unless the module is being stopped), then queues the output."""
         def sink(kind: OutputKind, text: str | None, value: int | None) -> None:
-            self._seq += 1
-            out = AppOutput(module_id, self._seq, kind, text, value)
+            with self._room:
+                while len(self.unacked) >= OUTPUT_WINDOW and not (
+                        mod.runner is not None and mod.runner.stopping):
+                    self._room.wait(0.2)
+                self._seq += 1
+                out = AppOutput(mod.module_id, self._seq, kind, text, value)
+                self.unacked.append(out)
             assert self._loop
             self._loop.call_soon_threadsafe(self._send_output, out)
 
         return sink
 
+    def _forget_outputs(self, module_id: str, upto: int) -> None:
+        with self._room:
+            kept = [o for o in self.unacked if o.module_id != module_id or o.seq > upto]
+            self.unacked = deque(kept)
+            self._room.notify_all()
+
     def _send_output(self, out: AppOutput) -> None:
+        """Send now if a session is up (a replay in progress will send it in order);
+        otherwise it waits in `unacked` for the next session."""
         link = self.link
-        if link is None:
-            self.outputs.append(out)
+        if link is None or self._replaying:
             return
 
         async def send() -> None:
-            try:
+            with contextlib.suppress(OSError, ConnectionError):
                 await link.send(out)
-            except (OSError, ConnectionError):
-                self.outputs.append(out)
+                if link.version < 2:  # no acknowledgements in version 1: sent is done
+                    self._forget_outputs(out.module_id, out.seq)
 
         asyncio.ensure_future(send())
+
+    async def _replay_outputs(self) -> None:
+        """Send every unacknowledged output again, oldest first, including ones the
+        module produces meanwhile."""
+        assert self.link
+        self._replaying = True
+        sent = 0
+        try:
+            while pending := [o for o in list(self.unacked) if o.seq > sent]:
+                for out in pending:
+                    await self.link.send(out)
+                    if self.link.version < 2:
+                        self._forget_outputs(out.module_id, out.seq)
+                    sent = out.seq
+        finally:
+            self._replaying = False
 
     def snapshot(self) -> dict[str, Any]:
         return {"status": self.status, "profile": asdict(self.profile)}

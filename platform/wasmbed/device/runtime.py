@@ -124,6 +124,10 @@ class WasmRunner:
         self._stop.set()
         self.engine.increment_epoch()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def run(self) -> RunResult:
         try:
             result = self.func(self.store)

@@ -23,9 +23,10 @@ from wasmbed.waiting import Seen, wait_for
 class QemuBoard(EmulatedBoard):
     def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
                  loads: list[tuple[Path, int]] | None = None,
-                 ports: dict[str, int] | None = None) -> None:
+                 ports: dict[str, int] | None = None, wrapper: list[str] | None = None) -> None:
         """`ports`: fixed TCP ports for "console"/"link" (a Renode script's server socket
-        terminals); ephemeral when absent."""
+        terminals); ephemeral when absent. `wrapper`: a command prefix for QEMU (the API
+        server runs it under wasmbed.sandbox.hiding_prefix)."""
         if not elf.exists():
             raise FileNotFoundError(f"no firmware at {elf}: build it with `make -C firmware "
                                     f"firmware BOARD={spec.name}`")
@@ -37,6 +38,7 @@ class QemuBoard(EmulatedBoard):
         self._sockdir = Path(tempfile.mkdtemp(prefix="wbq-"))
         self.qmp_path = self._sockdir / "qmp"
         self.loads = loads or []
+        self.wrapper = list(wrapper or [])
         self.ports: dict[str, int] = dict(ports or {})  # kept across power cycles
         self.log_path = workdir / "emulator.log"  # QEMU's own log: guest errors, unimp
         self.process = ManagedProcess(f"qemu-{spec.name}", self._argv(), workdir / "qemu.log")
@@ -46,7 +48,8 @@ class QemuBoard(EmulatedBoard):
 
     def _argv(self) -> list[str]:
         spec = self.spec
-        argv = [spec.qemu_binary(), "-M", spec.qemu_machine or "", "-kernel", str(self.elf),
+        argv = [*self.wrapper, spec.qemu_binary(), "-M", spec.qemu_machine or "",
+                "-kernel", str(self.elf),
                 "-display", "none", "-monitor", "none", "-S",
                 "-d", "guest_errors,unimp", "-D", str(self.log_path),
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]

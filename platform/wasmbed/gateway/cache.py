@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wasmbed.files import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ops (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -49,7 +51,8 @@ class Op:
 class GatewayCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(private_file(path), isolation_level=None,
+                                  check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
@@ -132,6 +135,9 @@ class GatewayCache:
             "SELECT seq, body FROM outbox ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
         return [(seq, json.loads(body)) for seq, body in rows]
+
+    def drop(self, seq: int) -> None:
+        self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
 
     def ack(self, upto_seq: int) -> None:
         self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto_seq,))

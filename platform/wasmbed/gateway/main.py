@@ -8,10 +8,18 @@ import logging
 from pathlib import Path
 from typing import IO
 
-from wasmbed.gateway.http import build_app
+from wasmbed.gateway.http import build_gateway_app
 from wasmbed.gateway.server import Gateway, GatewayConfig
 from wasmbed.protocol.link import JsonlTrace
-from wasmbed.serving import bind, start_uvicorn, url_of, wait_for_shutdown_signal, write_ready
+from wasmbed.reports import GatewayStatus
+from wasmbed.serving import (
+    bind,
+    raise_open_files_limit,
+    start_uvicorn,
+    url_of,
+    wait_for_shutdown_signal,
+    write_ready,
+)
 
 log = logging.getLogger("wasmbed.gateway")
 STATUS_INTERVAL = 2.0
@@ -26,15 +34,16 @@ class GatewayService:
     async def _status_loop(self) -> None:
         """The gateway's own heartbeat to the API (the Gateway resource's health)."""
         while True:
-            self.gw.control.post({"type": "gateway", "connectedDevices": len(self.gw.sessions),
-                                  "pendingOps": self.gw.cache.pending_count()})
+            self.gw.control.post(GatewayStatus(connectedDevices=len(self.gw.sessions),
+                                               pendingOps=self.gw.cache.pending_count()))
             await asyncio.sleep(STATUS_INTERVAL)
 
     async def start(self) -> dict[str, object]:
         await self.gw.start()
         sock = bind(self.config.host, self.config.http_port)
         self.http_url = url_of(sock)
-        self.server, self.task = await start_uvicorn(build_app(self.gw, self.config.token), sock)
+        self.server, self.task = await start_uvicorn(build_gateway_app(self.gw, self.config.token),
+                                                    sock)
         await self.gw.register(self.http_url)
         self.status = asyncio.create_task(self._status_loop())
         return {"name": self.config.name, "http": self.http_url,
@@ -52,6 +61,7 @@ class GatewayService:
 
 async def run_gateway(config: GatewayConfig, ready_file: Path | None = None,
                       trace_file: Path | None = None) -> None:
+    raise_open_files_limit()
     service = GatewayService(config, trace_file)
     info = await service.start()
     write_ready(ready_file, info)

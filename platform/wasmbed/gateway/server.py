@@ -18,7 +18,7 @@ from wasmbed.gateway.cache import GatewayCache
 from wasmbed.gateway.control import ControlPlane, ControlPlaneError
 from wasmbed.gateway.metrics import GatewayMetrics
 from wasmbed.gateway.session import DeviceSession, SessionClosed
-from wasmbed.gateway.tls import server_handshake
+from wasmbed.gateway.tls import NotTls, read_client_hello, server_handshake
 from wasmbed.pki.layout import server_context
 from wasmbed.protocol import ProtocolError
 from wasmbed.protocol.link import MessageLink, TraceHook
@@ -41,9 +41,14 @@ class GatewayConfig:
     missed_heartbeats: int = 3
     chunk_size: int = 1024
     max_handshakes: int = 64  # concurrent: a reconnect storm cannot starve heartbeats
-    handshake_timeout: float = 10.0
+    handshake_timeout: float = 10.0  # from ClientHello to a finished handshake
+    hello_timeout: float = 5.0  # from connect to a complete ClientHello
+    max_pending: int = 4096  # connections without a ClientHello yet; the oldest go first
+    max_pending_per_source: int = 256
     trust_refresh: float = 10.0
     max_frame: int = 64 * 1024
+    advertise_url: str | None = None  # the HTTP API URL the API should call (default: bound)
+    advertise_tls: str | None = None  # host:port devices are told (default: bound)
 
     @property
     def heartbeat_timeout(self) -> float:
@@ -63,6 +68,9 @@ class Gateway:
         self._crl = ""
         self._identity_mtime = 0
         self._handshakes = asyncio.Semaphore(config.max_handshakes)
+        # connections awaiting their ClientHello, oldest first: all, and per source address
+        self._pending: dict[asyncio.StreamWriter, str] = {}
+        self._pending_by_source: dict[str, dict[asyncio.StreamWriter, None]] = {}
         self._refresh_now = asyncio.Event()
         self.tls_port = config.tls_port
         self.started = time.time()
@@ -129,14 +137,51 @@ class Gateway:
         if session:
             session.ops_changed.set()
 
+    def _admit(self, writer: asyncio.StreamWriter, source: str) -> None:
+        """Count a connection that has not sent its ClientHello; over the per-source or
+        global cap, the oldest such connection is dropped (an idle flood evicts itself,
+        never the device that just arrived)."""
+        self._pending[writer] = source
+        same = self._pending_by_source.setdefault(source, {})
+        same[writer] = None
+        if len(same) > self.config.max_pending_per_source:
+            self._evict(next(iter(same)))
+        elif len(self._pending) > self.config.max_pending:
+            self._evict(next(iter(self._pending)))
+
+    def _settled(self, writer: asyncio.StreamWriter) -> None:
+        """The connection sent its ClientHello, or is gone: no longer pending."""
+        source = self._pending.pop(writer, None)
+        if source is not None:
+            same = self._pending_by_source[source]
+            del same[writer]
+            if not same:
+                del self._pending_by_source[source]
+
+    def _evict(self, writer: asyncio.StreamWriter) -> None:
+        self._settled(writer)
+        self.metrics.handshakes.labels("evicted").inc()
+        writer.transport.abort()
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         address = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self._admit(writer, peer[0] if peer else "?")
+        try:
+            hello = await asyncio.wait_for(read_client_hello(reader), self.config.hello_timeout)
+        except (TimeoutError, asyncio.IncompleteReadError, NotTls, OSError) as exc:
+            self.metrics.handshakes.labels("no-hello").inc()
+            log.debug("connection from %s closed before a ClientHello: %s", address,
+                      type(exc).__name__)
+            writer.transport.abort()
+            return
+        finally:
+            self._settled(writer)
         try:
             async with self._handshakes:
                 assert self.tls is not None
                 tls_reader, tls_writer = await server_handshake(
-                    self.tls, reader, writer, self.config.handshake_timeout)
+                    self.tls, reader, writer, self.config.handshake_timeout, first=hello)
         except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
             self.metrics.handshakes.labels("refused").inc()
             log.info("TLS handshake from %s refused: %s", address,
@@ -184,14 +229,14 @@ class Gateway:
 
     async def register(self, http_url: str) -> None:
         spec: dict[str, Any] = {
-            "endpoint": http_url,
-            "tlsEndpoint": f"{self.config.host}:{self.tls_port}",
+            "endpoint": self.config.advertise_url or http_url,
+            "tlsEndpoint": self.config.advertise_tls or f"{self.config.host}:{self.tls_port}",
             "tlsPort": self.tls_port,
             "startedAt": self.started,
             "config": {"heartbeatInterval": self.config.heartbeat_interval,
                        "missedHeartbeats": self.config.missed_heartbeats},
         }
-        await self.control.register(spec)
+        await self.control.register_until_accepted(spec)
 
     async def stop(self) -> None:
         self.server.close()

@@ -35,11 +35,13 @@ from wasmbed.protocol import (
     HeartbeatAck,
     Hello,
     HelloAck,
+    OutputAck,
     ProtocolError,
     StopApp,
 )
 from wasmbed.protocol.link import MessageLink
 from wasmbed.protocol.schema import Message
+from wasmbed.reports import HeartbeatSeen, ModuleOutput, ModuleState, SessionEnded, SessionOpened
 
 if TYPE_CHECKING:
     from wasmbed.gateway.cache import Op
@@ -92,6 +94,7 @@ class DeviceSession:
                                       self.gw.config.heartbeat_interval,
                                       None if self.bootstrap else self.device_id),
                              reply_to=env.msg_id)
+        self.link.version = max(common)
         if self.bootstrap:
             await self._enrollment()
         else:
@@ -144,11 +147,10 @@ class DeviceSession:
 
     async def _operational(self) -> None:
         self.gw.attach(self)
-        self.gw.control.post({"type": "connected", "device": self.device_id,
-                              "board": self.board, "firmware": self.firmware,
-                              "certSerial": str(self.serial),
-                              "timeoutS": self.gw.config.heartbeat_timeout,
-                              "address": self.address})
+        self.gw.control.post(SessionOpened(
+            device=self.device_id, board=self.board, firmware=self.firmware,
+            certSerial=str(self.serial), timeoutS=self.gw.config.heartbeat_timeout,
+            address=self.address))
         tasks = [asyncio.create_task(self._watchdog()), asyncio.create_task(self._deployer())]
         try:
             while True:
@@ -165,8 +167,8 @@ class DeviceSession:
                 if not fut.done():
                     fut.set_exception(SessionClosed(self.close_reason))
             if self.gw.detach(self):
-                self.gw.control.post({"type": "disconnected", "device": self.device_id,
-                                      "reason": self.close_reason})
+                self.gw.control.post(SessionEnded(device=self.device_id,
+                                                  reason=self.close_reason))
 
     async def _dispatch(self, msg: Message, msg_id: int) -> None:
         if isinstance(msg, Heartbeat):
@@ -177,26 +179,30 @@ class DeviceSession:
             self.gw.metrics.heartbeats.inc()
             await self.link.send(HeartbeatAck(self.gw.config.heartbeat_interval,
                                               int(time.time())), reply_to=msg_id)
-            self.gw.control.post({"type": "heartbeat", "device": self.device_id,
-                                  "uptimeMs": msg.uptime_ms, "freeMemory": msg.free_memory,
-                                  "runningApps": msg.running_apps})
+            self.gw.control.post(HeartbeatSeen(
+                device=self.device_id, uptimeMs=msg.uptime_ms, freeMemory=msg.free_memory,
+                runningApps=list(msg.running_apps)))
         elif isinstance(msg, DeployAck):
             fut = self._acks.pop(msg_id, None)
             if fut and not fut.done():
                 fut.set_result(msg)
         elif isinstance(msg, AppStatus):
-            self.gw.control.post({"type": "app", "device": self.device_id,
-                                  "moduleId": msg.module_id, "state": AppState(msg.state).name,
-                                  "error": msg.error})
+            self.gw.control.post(ModuleState(
+                device=self.device_id, moduleId=msg.module_id,
+                state=AppState(msg.state).name, error=msg.error))  # type: ignore[arg-type]
         elif isinstance(msg, AppOutput):
-            self.gw.control.post({"type": "output", "device": self.device_id,
-                                  "moduleId": msg.module_id, "seq": msg.seq, "kind": msg.kind,
-                                  "text": msg.text, "value": msg.value})
+            self.gw.control.post(ModuleOutput(
+                device=self.device_id, moduleId=msg.module_id, seq=msg.seq, kind=msg.kind,
+                text=msg.text, value=msg.value))
+            if self.link.version >= 2:  # it is in the outbox now: the device may forget it
+                await self.link.send(OutputAck(msg.module_id, msg.seq))
         elif isinstance(msg, Error):
             log.warning("device %s reported error %s: %s", self.device_id, msg.code, msg.message)
-        else:
-            await self._error(ErrorCode.BAD_FRAME,
-                              f"{type(msg).__name__} is not a device-to-gateway message", msg_id)
+        else:  # a gateway-to-device message, or a second Hello: Error, then close
+            reason = f"{type(msg).__name__} is not a message a device may send here"
+            await self._error(ErrorCode.BAD_FRAME, reason, msg_id)
+            self.gw.metrics.protocol_errors.inc()
+            await self.close(f"protocol error: {reason}")
 
     async def _watchdog(self) -> None:
         cfg = self.gw.config
@@ -249,8 +255,8 @@ class DeviceSession:
             await self.close()
 
     def _report_app(self, op: Op, state: str, error: str | None = None) -> None:
-        self.gw.control.post({"type": "app", "device": self.device_id, "moduleId": op.module_id,
-                              "state": state, "error": error})
+        self.gw.control.post(ModuleState(device=self.device_id, moduleId=op.module_id,
+                                         state=state, error=error))  # type: ignore[arg-type]
 
     async def _transfer(self, op: Op) -> None:
         assert op.wasm is not None and op.sha256 is not None

@@ -15,6 +15,25 @@ import ssl
 from typing import Any
 
 READ_SIZE = 65536
+RECORD_HEADER = 5
+MAX_HELLO_RECORD = 16384 + 2048  # a TLS plaintext record, with room for a long ClientHello
+
+
+class NotTls(ConnectionError):
+    """The peer's first bytes are not a TLS handshake record."""
+
+
+async def read_client_hello(reader: asyncio.StreamReader) -> bytes:
+    """The first TLS record, which must be a handshake record (the ClientHello). A
+    connection costs the gateway nothing but a coroutine until this returns: handshake
+    slots are taken only by peers that have actually begun a handshake."""
+    header = await reader.readexactly(RECORD_HEADER)
+    if header[0] != 0x16 or header[1] != 0x03:
+        raise NotTls(f"not a TLS handshake (first bytes {header.hex()})")
+    length = int.from_bytes(header[3:5], "big")
+    if not 0 < length <= MAX_HELLO_RECORD:
+        raise NotTls(f"a {length}-byte first record is not a ClientHello")
+    return header + await reader.readexactly(length)
 
 
 class TlsReader:
@@ -94,10 +113,12 @@ class TlsWriter:
 
 async def server_handshake(ctx: ssl.SSLContext, reader: asyncio.StreamReader,
                            writer: asyncio.StreamWriter, timeout: float,
-                           max_buffer: int = 256 * 1024) -> tuple[TlsReader, TlsWriter]:
-    """Run the server handshake; on failure the alert is flushed before the SSLError is
-    raised (the caller closes the socket)."""
+                           max_buffer: int = 256 * 1024,
+                           first: bytes = b"") -> tuple[TlsReader, TlsWriter]:
+    """Run the server handshake (`first`: bytes already read, the ClientHello); on failure
+    the alert is flushed before the SSLError is raised (the caller closes the socket)."""
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    incoming.write(first)
     obj = ctx.wrap_bio(incoming, outgoing, server_side=True)
 
     async def flush() -> None:

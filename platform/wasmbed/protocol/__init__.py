@@ -29,6 +29,7 @@ from wasmbed.protocol.messages import (
     HeartbeatAck,
     Hello,
     HelloAck,
+    OutputAck,
     StopApp,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "AppOutput", "AppState", "AppStatus", "DeployAck", "DeployBegin", "DeployChunk",
     "DeployCommit", "DeployStep", "EnrollRequest", "EnrollResponse", "Envelope", "Error",
     "ErrorCode", "FrameDecoder", "FrameReader", "Heartbeat", "HeartbeatAck", "Hello",
-    "HelloAck", "OutputKind", "ProtocolError", "StopApp", "decode", "encode", "frame",
+    "HelloAck", "OutputAck", "OutputKind", "ProtocolError", "StopApp", "decode", "encode",
+    "frame",
 ]

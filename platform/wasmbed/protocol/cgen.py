@@ -56,7 +56,8 @@ def render() -> str:
     out += ["", "static const wb_msg_desc_t WB_MESSAGES[] = {"]
     for cls in ALL_MESSAGES:
         n = len(wire_fields(cls))
-        out.append(f'    {{{cls.TYPE}, "{cls.__name__}", WB_FIELDS_{snake(cls.__name__)}, {n}}},')
+        out.append(f'    {{{cls.TYPE}, "{cls.__name__}", WB_FIELDS_{snake(cls.__name__)}, {n}, '
+                   f'{cls.SINCE}}},')
     out += ["};", f"#define WB_MESSAGE_COUNT {len(ALL_MESSAGES)}", "", "#endif", ""]
     return "\n".join(out)
 

@@ -20,8 +20,9 @@ from wasmbed.protocol import errors
 from wasmbed.protocol.messages import BY_TYPE
 from wasmbed.protocol.schema import U32, Message, Wire, wire_fields
 
-PROTOCOL_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+PROTOCOL_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+HELLO_VERSION = 1  # Hello and HelloAck always travel in a version-1 envelope
 
 K_VERSION, K_TYPE, K_ID, K_BODY = 0, 1, 2, 3
 
@@ -35,7 +36,10 @@ class Envelope:
 
 def encode(message: Message, msg_id: int, version: int = PROTOCOL_VERSION) -> bytes:
     """Canonical CBOR of one envelope. Fields newer than `version` and unset optional
-    fields are omitted."""
+    fields are omitted; a message newer than `version` cannot be sent at all."""
+    if type(message).SINCE > version:
+        raise errors.UnknownMessageType(f"{type(message).__name__} needs protocol version "
+                                        f"{type(message).SINCE}; this link speaks {version}")
     body: dict[int, Any] = {}
     for name, meta in wire_fields(type(message)):
         value = getattr(message, name)
@@ -75,6 +79,9 @@ def decode(payload: bytes) -> Envelope:
     cls = BY_TYPE.get(mtype)
     if cls is None:
         raise errors.UnknownMessageType(f"unknown message type {mtype}")
+    if cls.SINCE > version:
+        raise errors.UnknownMessageType(f"message type {mtype} ({cls.__name__}) does not exist "
+                                        f"in protocol version {version}")
     if not isinstance(body, dict):
         raise errors.WrongFieldType(f"{cls.__name__} body must be a CBOR map")
     return Envelope(_decode_body(cls, body, version), msg_id, version)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-from wasmbed.protocol.codec import Envelope, decode, encode
+from wasmbed.protocol.codec import HELLO_VERSION, Envelope, decode, encode
 from wasmbed.protocol.framing import DEFAULT_MAX_FRAME, FrameReader, frame
 from wasmbed.protocol.schema import Message
 
@@ -72,6 +72,7 @@ class MessageLink:
         self.tx_label, self.rx_label = tx_label, rx_label
         self._next_id = 1
         self._send_lock = asyncio.Lock()
+        self.version = HELLO_VERSION  # until HelloAck chooses one
 
     def next_id(self) -> int:
         msg_id = self._next_id
@@ -81,12 +82,12 @@ class MessageLink:
     async def send(self, message: Message, reply_to: int | None = None) -> int:
         """Send a message (echoing `reply_to` as its id when it answers a request)."""
         msg_id = reply_to if reply_to is not None else self.next_id()
-        data = frame(encode(message, msg_id), self.max_frame)
+        data = frame(encode(message, msg_id, self.version), self.max_frame)
         async with self._send_lock:
             self.writer.write(data)
             await self.writer.drain()
         if self.trace:
-            self.trace(self.tx_label, Envelope(message, msg_id))
+            self.trace(self.tx_label, Envelope(message, msg_id, self.version))
         return msg_id
 
     async def receive(self) -> Envelope | None:

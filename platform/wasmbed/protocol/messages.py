@@ -1,7 +1,8 @@
-"""The device <-> gateway messages (protocol version 1).
+"""The device <-> gateway messages (protocol versions 1 and 2).
 
 Direction is part of each docstring; the mapping from the seed system's messages is in
-docs/PROTOCOL.md.
+docs/PROTOCOL.md. Hello and HelloAck travel in a version-1 envelope (the version is not
+agreed yet); everything after uses the version HelloAck chose.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ NAME_MAX = 64
 
 @dataclass(frozen=True)
 class Hello(Message):
-    """device -> gateway, first frame of every session: the versions the device speaks."""
+    """device -> gateway, first frame of every session: the versions the device speaks, and
+    (optional) the largest frame payload it accepts - the gateway sizes what it sends to it."""
 
     TYPE = 1
     versions: list[int] = wire(0, list, max_len=8, item=int)
     firmware: str = wire(1, str, max_len=NAME_MAX)
     board: str = wire(2, str, max_len=NAME_MAX)
+    max_frame: int | None = wire(3, int, optional=True, range=(64, 2**32 - 1))
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,20 @@ class Error(Message):
     message: str = wire(1, str, max_len=TEXT_MAX)
 
 
+@dataclass(frozen=True)
+class OutputAck(Message):
+    """gateway -> device (version 2): every AppOutput of `module_id` up to `seq` is durable
+    at the gateway; the device may forget them. Unacknowledged outputs are sent again on the
+    next session, so an output is never lost to a dropped link or a killed gateway."""
+
+    TYPE = 15
+    SINCE = 2
+    module_id: str = wire(0, str, max_len=MODULE_ID_MAX)
+    seq: int = wire(1, int, range=U32)
+
+
 ALL_MESSAGES: tuple[type[Message], ...] = (
     Hello, HelloAck, EnrollRequest, EnrollResponse, Heartbeat, HeartbeatAck, DeployBegin,
-    DeployChunk, DeployCommit, DeployAck, AppStatus, AppOutput, StopApp, Error,
+    DeployChunk, DeployCommit, DeployAck, AppStatus, AppOutput, StopApp, Error, OutputAck,
 )
 BY_TYPE: dict[int, type[Message]] = {m.TYPE: m for m in ALL_MESSAGES}

@@ -50,9 +50,11 @@ def wire(
 
 
 class Message:
-    """Base of every wire message; `TYPE` is the envelope's message-type code."""
+    """Base of every wire message; `TYPE` is the envelope's message-type code, `SINCE` the
+    first protocol version that has the message."""
 
     TYPE: ClassVar[int]
+    SINCE: ClassVar[int] = 1
 
 
 def wire_fields(cls: type[Message]) -> list[tuple[str, Wire]]:

@@ -65,6 +65,16 @@ def samples() -> dict[str, tuple[m.Message, int]]:
         "app_output_big_value": (m.AppOutput("counter-1", 4, OutputKind.VALUE, value=2**40), 9),
         "stop_app": (m.StopApp("spin-1"), 13),
         "error": (m.Error(ErrorCode.BAD_FRAME, "not well-formed CBOR"), 14),
+        "hello_v2": (m.Hello(versions=[1, 2], firmware="0.2.0", board="stm32f4_discovery",
+                             max_frame=4092), 1),
+    }
+
+
+def v2_samples() -> dict[str, tuple[m.Message, int]]:
+    """Samples that need protocol version 2 envelopes."""
+    return {
+        "output_ack": (m.OutputAck("counter-1", 4), 15),
+        "app_output_log_v2": (m.AppOutput("hello-1", 1, OutputKind.LOG, text="hi"), 7),
     }
 
 
@@ -102,11 +112,15 @@ def invalid_samples() -> dict[str, tuple[bytes, str]]:
                                "FieldOutOfRange"),
         "envelope_extra_key": (cbor2.dumps({0: 1, 1: 5, 2: 1, 3: hb, 4: 0}, canonical=True),
                                "UnknownField"),
+        "v2_message_in_v1_envelope": (_env({0: "m", 1: 1}, mtype=m.OutputAck.TYPE),
+                                      "UnknownMessageType"),
     }
 
 
 def build() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    valid = {name: encode(msg, msg_id).hex() for name, (msg, msg_id) in samples().items()}
+    valid = {name: encode(msg, msg_id, 1).hex() for name, (msg, msg_id) in samples().items()}
+    valid |= {name: encode(msg, msg_id, 2).hex()
+              for name, (msg, msg_id) in v2_samples().items()}
     invalid = {
         name: {"hex": data.hex(), "error": err} for name, (data, err) in invalid_samples().items()
     }

@@ -1,0 +1,1 @@
+"""The API's routers, one per resource; build_app (api/app.py) mounts them."""
