@@ -1,5 +1,5 @@
 """Boards for scenarios: the firmware is built once per session and board, then each test
-gets fresh emulator processes (QEMU here; Renode arrives with its backend)."""
+gets fresh emulator processes (wasmbed.emulation.factory picks QEMU or Renode)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
+from wasmbed.emulation import EmulatorUnavailable
+from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import FIRMWARE_DIR, BoardSpec
-from wasmbed.emulation.renode import RenodeBoard, find_renode
+from wasmbed.emulation.factory import make_board
 
 
 class ToolchainMissing(EmulatorUnavailable):
@@ -34,6 +35,23 @@ def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
     return spec.firmware_elf(build_dir)
 
 
+def build_conformance(spec: BoardSpec, build_dir: Path) -> Path:
+    """The conformance firmware (firmware/conformance: a line shell printing known lines)
+    for the Robot keyword conformance suite."""
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("make") is None:
+        raise ToolchainMissing("the firmware toolchain is missing: apt-get install -y "
+                               "--no-install-recommends gcc-arm-none-eabi "
+                               "libnewlib-arm-none-eabi make")
+    result = subprocess.run(
+        ["make", "-s", "conformance", f"BOARD={spec.name}", f"BUILD={build_dir}",
+         f"PYTHON={sys.executable}"], cwd=FIRMWARE_DIR, capture_output=True, text=True,
+        timeout=900)
+    if result.returncode != 0:
+        raise RuntimeError(f"conformance firmware build for {spec.name} failed:\n"
+                           f"{result.stdout}\n{result.stderr}")
+    return build_dir / spec.name / "conformance.elf"
+
+
 def build_apps(build_dir: Path) -> dict[str, bytes]:
     """The C example apps (firmware/apps) as wasm, built with clang for wasm32."""
     if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
@@ -45,18 +63,6 @@ def build_apps(build_dir: Path) -> dict[str, bytes]:
     return {p.stem: p.read_bytes() for p in (build_dir / "apps").glob("*.wasm")}
 
 
-def pick_emulator(emulator: str, spec: BoardSpec) -> str:
-    """--emulator auto: Renode where it is installed, else QEMU (which has only some
-    boards: the others need Renode, and say so)."""
-    if emulator == "auto":
-        return "renode" if find_renode() else "qemu"
-    return emulator
-
-
 def start_board(name: str, emulator: str, elf: Path, workdir: Path,
-                blob: Path | None = None, run: bool = True) -> QemuBoard | RenodeBoard:
-    spec = board_spec(name)
-    loads = [(blob, spec.provision_addr)] if blob else []
-    if pick_emulator(emulator, spec) == "renode":
-        return RenodeBoard(spec, elf, workdir, loads=loads).start(run=run)
-    return QemuBoard(spec, elf, workdir, loads=loads).start(run=run)
+                blob: Path | None = None, run: bool = True) -> EmulatedBoard:
+    return make_board(name, emulator, elf, workdir, blob=blob).start(run=run)

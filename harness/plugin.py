@@ -35,7 +35,8 @@ from harness.stack import (
 from wasmbed import __version__
 from wasmbed.client import ApiClient
 from wasmbed.device.fleet import profile_from
-from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec, find_renode
+from wasmbed.emulation import CATALOG, EmulatorUnavailable, board_spec, find_renode
+from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.paths import REPO
 from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup
@@ -89,7 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scale: load scenario; runs only with -m scale")
     config.addinivalue_line("markers", "cert_lifetime(s): operational certs live s seconds")
     config.addinivalue_line("markers", "slow: slow scenario; runs only with -m slow")
-    config.addinivalue_line("markers", "renode: needs Renode installed (skips without it)")
+    config.addinivalue_line("markers", "renode: runs on Renode (skips where it is not installed)")
+    config.addinivalue_line("markers", "wasm_memory: deploys modules with linear memory; boards "
+                                       "without wasm RAM skip it")
     config.addinivalue_line("markers", "demo_failure: fails on purpose; only with -m demo_failure")
     cluster = setting(config, "cluster")
     if cluster not in ("embedded", "local", "kubeconfig"):
@@ -129,7 +132,12 @@ def _git_sha() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`scale`, `slow` and `demo_failure` tests run only when the -m expression names them."""
+    """`scale`, `slow` and `demo_failure` tests run only when the -m expression names them.
+    Scenarios on a Renode target carry the `renode` marker (`-m renode` selects them)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("board_target", ("", ""))[1] == "renode":
+            item.add_marker("renode")
     expr = config.getoption("markexpr", "") or ""
     skip = [m for m in OPT_IN_MARKERS if not re.search(rf"\b{m}\b", expr)]
     if not skip:
@@ -146,6 +154,34 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("renode") and find_renode() is None:
         pytest.skip("install Renode to run this scenario (renode on PATH, or "
                     "WASMBED_RENODE=/path/to/renode)")
+
+
+def board_targets(config: pytest.Config) -> list[tuple[str, str]]:
+    """The (board, emulator) pairs board scenarios run on: --emulator qemu, the boards QEMU
+    has; renode, every board on Renode; auto, QEMU where the board has a QEMU machine and
+    Renode for the others. --board narrows it to one board."""
+    emulator = setting(config, "emulator")
+    only = config.getoption("board", None)
+    targets = []
+    for name in [only] if only else list(CATALOG):
+        spec = board_spec(name)
+        if emulator == "renode" or (emulator == "auto" and spec.qemu_machine is None):
+            targets.append((name, "renode"))
+        elif spec.qemu_machine is not None:
+            targets.append((name, "qemu"))
+    return targets
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every scenario with a board runs once per (board, emulator) target; a `board(...)`
+    marker naming boards keeps only those."""
+    if "board_target" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("board")
+    wanted = set(marker.args) if marker and marker.args else None
+    targets = [t for t in board_targets(metafunc.config) if wanted is None or t[0] in wanted]
+    metafunc.parametrize("board_target", targets, ids=[f"{b}-{e}" for b, e in targets],
+                         indirect=True)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -256,11 +292,15 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, pki: PkiLayout) -> C
 def _allure_cluster(mode: str) -> None:
     """A scenario run on Kubernetes is its own entry in the report, not a retry of the
     embedded run of the same scenario."""
+    _allure_parameter("cluster", mode)
+
+
+def _allure_parameter(name: str, value: str) -> None:
     try:
         import allure
     except ImportError:
         return
-    allure.dynamic.parameter("cluster", mode)
+    allure.dynamic.parameter(name, value)
 
 
 @pytest.fixture
@@ -366,19 +406,36 @@ def firmware_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def board(request: pytest.FixtureRequest, firmware_build: Callable[[str], Path],
-          evidence: Evidence) -> Iterator[Callable[..., QemuBoard]]:
-    """Factory: board(name=--board, blob=None, paused=False) -> a running emulated board
-    with the real firmware (paused: halted until .resume(), to attach a bridge first):
-    `.console.wait_for_line(pattern, timeout)`, `.console.lines`, `.reset()`,
-    `.power_cut()`, `.pause()`/`.resume()`, `.link_address` for the bridge."""
-    started: list[QemuBoard] = []
-    emulator = setting(request.config, "emulator")
+def board_target(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(board, emulator) this scenario runs on (parametrized per target). Skips, saying
+    why, where the machine lacks the emulator or the board lacks what the test needs."""
+    board_name, emulator = getattr(request, "param", None) or board_targets(request.config)[0]
+    spec = board_spec(board_name)
+    if emulator == "renode" and find_renode() is None:
+        pytest.skip(f"install Renode to run {board_name} (renode on PATH, or "
+                    "WASMBED_RENODE=/path/to/renode)")
+    if request.node.get_closest_marker("wasm_memory") and spec.wasm_ram == 0:
+        pytest.skip(f"{board_name} has no RAM for a wasm module's linear memory (32 KiB "
+                    "SRAM): it runs modules without memory only")
+    _allure_parameter("board", f"{board_name} on {emulator}")
+    return board_name, emulator
+
+
+@pytest.fixture
+def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
+          firmware_build: Callable[[str], Path],
+          evidence: Evidence) -> Iterator[Callable[..., EmulatedBoard]]:
+    """Factory: board(name=this target's board, blob=None, paused=False) -> a running
+    emulated board with the real firmware, on this target's emulator (paused: halted until
+    .resume(), to attach a bridge first): `.console.wait_for_line(pattern, timeout)`,
+    `.console.lines`, `.reset()`, `.power_cut()`, `.pause()`/`.resume()`, `.link_address`
+    for the bridge."""
+    started: list[EmulatedBoard] = []
+    default_board, emulator = board_target
 
     def start(name: str | None = None, *, blob: Path | None = None,
-              paused: bool = False) -> QemuBoard:
-        marker = request.node.get_closest_marker("board")
-        name = name or (marker.args[0] if marker else setting(request.config, "board"))
+              paused: bool = False) -> EmulatedBoard:
+        name = name or default_board
         elf = firmware_build(name)
         workdir = evidence.directory / f"board-{len(started)}-{name}"
         try:
@@ -386,8 +443,10 @@ def board(request: pytest.FixtureRequest, firmware_build: Callable[[str], Path],
         except EmulatorUnavailable as exc:
             pytest.skip(str(exc))
         started.append(b)
-        evidence.files[f"console-{len(started) - 1}-{name}"] = workdir / "console.log"
-        evidence.files[f"qemu-{len(started) - 1}-{name}"] = workdir / "qemu.log"
+        n = len(started) - 1
+        evidence.files[f"console-{n}-{name}"] = workdir / "console.log"
+        evidence.files[f"emulator-{n}-{name}"] = b.process.log_path
+        evidence.files[f"emulator-log-{n}-{name}"] = b.log_path
         return b
 
     yield start
@@ -402,7 +461,7 @@ def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., Managed
     the board's link UART to the gateway's TLS port."""
     count = [0]
 
-    def start(board: QemuBoard, gateway: GatewayHandle, name: str | None = None) \
+    def start(board: EmulatedBoard, gateway: GatewayHandle, name: str | None = None) \
             -> ManagedProcess:
         assert board.link_address is not None
         count[0] += 1

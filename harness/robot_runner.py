@@ -22,7 +22,7 @@ def robot_argv(args: list[str], processes: int, outputdir: Path, allure_dir: Pat
         # pabot would run `robot` from PATH; ours is this interpreter's
         "--command", sys.executable, "-m", "robot", "--end-command"]
     suites = [] if any(not a.startswith("-") and Path(a).exists() for a in args) \
-        else [str(ROBOT_DIR / "suites")]
+        else [str(ROBOT_DIR / "suites"), str(ROBOT_DIR / "conformance")]
     return [sys.executable, *runner,
             "--pythonpath", str(ROBOT_DIR / "libraries"), "--pythonpath", str(ROOT),
             "--outputdir", str(outputdir), "--xunit", "xunit.xml",

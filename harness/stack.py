@@ -16,6 +16,7 @@ from harness.kube import Kube
 from wasmbed.client import ApiClient
 from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
+from wasmbed.emulation import board_spec
 from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import CertificateAuthority, PkiLayout
 from wasmbed.pki.ca import write_secret
@@ -285,8 +286,10 @@ def provision_board(platform: Platform, gateway: GatewayHandle, directory: Path,
     """A device identity burnt into a provisioning blob (what a factory flashes), registered
     with the API unless `register` is False; returns the blob's path."""
     pki = platform.cluster.pki
+    spec = board_spec(board)
     blob, key = write_blob(directory / f"{name}.blob", name, factory or pki.factory,
-                           pki.platform, gateway.name)
+                           pki.platform, gateway.name, wasm_ram=spec.wasm_ram,
+                           max_module_size=spec.max_module_size)
     if register:
         platform.api.create_device(name, key, board=board, device_type="emulated")
     return blob

@@ -9,11 +9,12 @@ from scenarios.steps import device_phase
 
 
 @pytest.fixture
-def provisioned(platform, gateway, evidence):
-    """A device identity burnt into a blob, registered with the API: (name, blob path)."""
+def provisioned(platform, gateway, evidence, board_target):
+    """A device identity burnt into a blob for this scenario's board, registered with the
+    API: (name, blob path)."""
     def make(name: str = "fw-0", factory=None, register: bool = True):
         return name, provision_board(platform, gateway, evidence.directory, name,
-                                     factory=factory, register=register)
+                                     board_target[0], factory=factory, register=register)
     return make
 
 

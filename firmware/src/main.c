@@ -19,7 +19,9 @@ static void idle_ms(uint32_t ms) {
     while (hal_millis() - start < ms) __asm__ volatile("wfi");
 }
 
-/* TLS 1.3 needs ~40 KiB at its peak and a module one 64 KiB wasm page besides. */
+/* A TLS 1.3 session and a module with one 64 KiB wasm page need this much heap; below it a
+ * board runs TLS and modules without linear memory only (the provisioning blob's wasm_ram,
+ * which the device advertises at enrollment, says 0 there). */
 #define HEAP_NEEDED (112u * 1024u)
 extern char _heap_start[], _heap_end[];
 
@@ -28,9 +30,8 @@ int main(void) {
     printf("wasmbed: boot firmware=%s board=%s\r\n", FIRMWARE_VERSION, BOARD_NAME);
     size_t heap = (size_t)(_heap_end - _heap_start);
     if (heap < HEAP_NEEDED)
-        printf("wasmbed: warning: heap %lu B is below the %lu B that TLS 1.3 and a 64 KiB wasm "
-               "page need; sessions or modules will fail on this board\r\n",
-               (unsigned long)heap, (unsigned long)HEAP_NEEDED);
+        printf("wasmbed: heap %lu B: room for TLS 1.3 and modules without linear memory; a "
+               "64 KiB wasm page does not fit on this board\r\n", (unsigned long)heap);
     static provision_t prov;
     if (!provision_load(BOARD_PROVISION_ADDR, &prov)) {
         printf("wasmbed: no provisioning blob at 0x%08lx; idle\r\n",

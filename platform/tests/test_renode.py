@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from wasmbed.emulation import CATALOG, EmulatorUnavailable, RenodeBoard, board_spec, find_renode
-from wasmbed.emulation.renode import RESC_DIR, MonitorClient, RenodeError, render_resc
+from wasmbed.emulation.catalog import FIRMWARE_DIR
+from wasmbed.emulation.renode import (
+    RESC_DIR,
+    MonitorClient,
+    RenodeError,
+    render_repl,
+    render_resc,
+)
 
 
 @pytest.mark.parametrize("board", sorted(CATALOG))
@@ -19,23 +26,35 @@ def test_resc_files_are_the_generated_ones(board):
     spec = board_spec(board)
     committed = (RESC_DIR / f"{board}.resc").read_text()
     assert committed == render_resc(spec), f"regenerate renode/{board}.resc"
+    assert (RESC_DIR / f"{board}.repl").read_text() == render_repl(spec), \
+        f"regenerate renode/{board}.repl"
+    assert "ApplySVD @" not in render_repl(spec)
+    board_h = (FIRMWARE_DIR / "boards" / board / "board.h").read_text()
+    assert f"#define BOARD_CPU_HZ {spec.systick_hz}u" in board_h, "catalog and board.h differ"
     assert f"connector Connect {spec.console_uart} console" in committed
     assert f"connector Connect {spec.link_uart} link" in committed
     assert f"sysbus LoadBinary $blob 0x{spec.provision_addr:08X}" in committed
 
 
-# A monitor session as Renode's telnet monitor serves it (documented behaviour): telnet
-# option negotiation, a banner, ANSI colours, the echo of each command, red errors, and the
-# prompt naming the current machine once one is created.
-IAC_WILL_ECHO = b"\xff\xfb\x01\xff\xfb\x03"
+# A monitor session recorded from Renode 1.15.3 (renode --disable-gui --hide-log --port N):
+# telnet negotiation and no prompt; the first line a client sends is swallowed; each command
+# echoed; errors in red (ESC[;031m); the prompt coloured, naming the current machine.
+NEGOTIATION = b'\xff\xfd\x00\xff\xfb\x01\xff\xfb\x03\xff\xfc"'
+VERSION = (b"\x1b[0mRenode, version 1.15.3.39012 (03756cb5-202611302140)\n\r\n\r"
+           b"\x1b[31;1m(monitor) \x1b[0m")
 TRANSCRIPT: list[tuple[bytes | None, bytes]] = [
-    (None, IAC_WILL_ECHO + b"Renode, version 1.15.3.0 (stable)\r\n\r\n\x1b[0m(monitor) "),
-    (b"$bin=@/tmp/fw.elf\n", b"$bin=@/tmp/fw.elf\r\n\x1b[0m(monitor) "),
-    (b"mach create \"dut\"\n", b"mach create \"dut\"\r\n\x1b[0m(dut) "),
+    (None, NEGOTIATION),
+    (b"\n", b""),  # swallowed
+    (b"version\n", VERSION),
+    (b"$bin=@/tmp/fw.elf\n", b"$bin=@/tmp/fw.elf\n\r\x1b[31;1m(monitor) \x1b[0m"),
+    (b'mach create "dut"\n', b'mach create "dut"\n\r\x1b[33;1m(dut) \x1b[0m'),
+    (b"sysbus.cpu PC\n", b"sysbus.cpu PC\n\r0x8000189\r\r\n\x1b[33;1m(dut) \x1b[0m"),
     (b"sysbus LoadELF $bin\n",
-     b"sysbus LoadELF $bin\r\n\x1b[32mLoaded 163132 bytes\x1b[0m\r\n(dut) "),
-    (b"frobnicate\n", b"frobnicate\r\n\x1b[31;1mThere was an error executing command "
-                      b"'frobnicate'\r\nNo such command or device: frobnicate\x1b[0m\r\n(dut) "),
+     b"sysbus LoadELF $bin\n\r\x1b[;031mThere was an error executing command 'sysbus LoadELF "
+     b"$bin'\r\n\x1b[0m\x1b[;031mFile does not exist: /tmp/fw.elf\r\n\x1b[0m"
+     b"\x1b[33;1m(dut) \x1b[0m"),
+    (b"frobnicate\n", b"frobnicate\n\r\x1b[;031mNo such command or device: frobnicate\r\n"
+                      b"\x1b[0m\x1b[33;1m(dut) \x1b[0m"),
 ]
 
 
@@ -56,6 +75,7 @@ def monitor_server():
                     assert got == expect, (got, expect)
                 for i in range(0, len(answer), 7):  # in pieces, as a socket may
                     conn.sendall(answer[i:i + 7])
+            conn.recv(1)  # hold the connection until the client goes
 
     threading.Thread(target=serve, daemon=True).start()
     yield server.getsockname(), seen
@@ -65,14 +85,16 @@ def monitor_server():
 def test_monitor_client_speaks_renodes_monitor(monitor_server):
     address, seen = monitor_server
     mon = MonitorClient(address, timeout=5)
-    assert mon.machine == "monitor"
+    assert mon.machine == "monitor" and mon.version == "1.15.3.39012"
     assert mon.execute("$bin=@/tmp/fw.elf") == ""
     mon.execute('mach create "dut"')
     assert mon.machine == "dut"  # the prompt follows the current machine
-    assert mon.execute("sysbus LoadELF $bin") == "Loaded 163132 bytes"  # colours stripped
+    assert mon.execute("sysbus.cpu PC") == "0x8000189"
+    with pytest.raises(RenodeError, match="File does not exist: /tmp/fw.elf"):
+        mon.execute("sysbus LoadELF $bin")
     with pytest.raises(RenodeError, match="No such command or device: frobnicate"):
         mon.execute("frobnicate")
-    assert len(seen) == 4
+    assert seen[:2] == [b"\n", b"version\n"]
     mon.close()
 
 
@@ -87,7 +109,7 @@ def test_a_silent_monitor_times_out_saying_what_it_got():
 
     threading.Thread(target=serve, daemon=True).start()
     with pytest.raises(TimeoutError, match="no Renode prompt.*Renode, vers"):
-        MonitorClient(server.getsockname(), timeout=0.5)
+        MonitorClient(server.getsockname(), timeout=2.5)
     server.close()
 
 

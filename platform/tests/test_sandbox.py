@@ -67,3 +67,19 @@ def test_memory_limit(tmp_path):
     code = "x = bytearray(512 * 1024 * 1024); print('ALLOCATED')"
     out = sandbox.run(["/usr/bin/python3", "-c", code], tmp_path, limits)
     assert "ALLOCATED" not in out.output and "MemoryError" in out.output
+
+
+def test_a_hiding_prefix_shows_the_host_minus_the_secrets(tmp_path):
+    secrets = tmp_path / "pki"
+    secrets.mkdir()
+    (secrets / "ca.key").write_text("PRIVATE KEY")
+    token = tmp_path / "token"
+    token.write_text("admin-token")
+    visible = tmp_path / "firmware.elf"
+    visible.write_text("ELF")
+    import subprocess
+
+    prefix = sandbox.hiding_prefix([secrets, token])
+    done = subprocess.run([*prefix, "/bin/sh", "-c", f"cat {visible}; ls {secrets}; "
+                           f"cat {token}; echo end"], capture_output=True, text=True, timeout=30)
+    assert done.stdout == "ELFend\n", done

@@ -280,6 +280,14 @@ def gateway(
         err.print(f"[red]token file {token_file} does not exist[/]: issue one with "
                   f"`wasmbed gateway-token {name} --out {token_file}`")
         raise typer.Exit(2)
+    from wasmbed.protocol import DEFAULT_MAX_FRAME
+    from wasmbed.protocol.framing import max_chunk_data
+
+    largest = max_chunk_data(DEFAULT_MAX_FRAME, "x" * 64, 2)
+    if not 1 <= chunk_size <= largest:
+        err.print(f"[red]--chunk-size {chunk_size}[/]: a chunk must fit a frame; use 1 to "
+                  f"{largest} (devices that announce a smaller frame get smaller chunks)")
+        raise typer.Exit(2)
     config = GatewayConfig(name=name, api_url=api_url, token=token_file.read_text().strip(),
                            cert_file=cert, key_file=key, data_dir=data_dir, host=host,
                            tls_port=port, http_port=http_port,

@@ -49,3 +49,31 @@ def check_module(wasm_b64: str, expected_sha256: str | None = None) -> CheckedMo
                         "build it for wasm32 (clang --target=wasm32, see firmware/apps)") \
             from exc
     return CheckedModule(wasm, digest)
+
+
+def linear_memory_bytes(wasm: bytes) -> int:
+    """The linear memory a (valid) module starts with, in bytes: 0 for a module with no
+    memory at all, which a device without wasm RAM can still run."""
+    def leb(pos: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = wasm[pos]
+            value |= (byte & 0x7F) << shift
+            pos += 1
+            if byte < 0x80:
+                return value, pos
+            shift += 7
+
+    pos = 8  # magic and version
+    while pos < len(wasm):
+        section, pos = wasm[pos], pos + 1
+        size, pos = leb(pos)
+        if section == 5:  # memory section: count, then limits (flags, initial[, maximum])
+            count, at = leb(pos)
+            if count == 0:
+                return 0
+            _flags, at = leb(at)
+            initial, _ = leb(at)
+            return initial * 64 * 1024
+        pos += size
+    return 0

@@ -1,38 +1,88 @@
-"""Renode's Robot keywords over our QEMU backend, so a suite written for `renode-test` runs
-here unchanged (and the other way round).
+"""Renode 1.15.3's Robot keywords over our QEMU backend, so a suite written for
+`renode-test` runs here unchanged (and the other way round).
 
-Keyword and argument names and defaults are Renode's (robot/libraries/renode_keywords.json
-is the reference; a test checks we match it). Semantics follow Renode's terminal tester:
-waits consume the output they scan, a failure says what was awaited and shows the lines
-seen. Differences a user may meet: timeouts are wall-clock seconds (Renode's are virtual
-time); `Execute Command` understands only the monitor commands that describe our boards
-(anything else fails with "not supported on QEMU"); a terminal tester exists only for a
-board's console UART (the link UART carries TLS to the gateway).
+Names, arguments and defaults are Renode's: robot/libraries/renode_keywords.json is
+generated from Renode's own source (tools/renode_keywords.py) and a test checks we match it.
+Behaviour follows that source (RobotFrameworkEngine's UartKeywords, RenodeKeywords,
+CpuKeywords and Testing/TerminalTester):
+- tester ids start at 0, and a second tester on the same UART is the existing one; with
+  several testers and no id given, Renode's "more than one tester" error; `Set Default
+  Tester` checks the id and takes none (`null`, `None`) to clear it;
+- `Create Terminal Tester` sets the pause/match-next-line defaults of every tester;
+- a wait starts the emulation when it is not running; a match consumes every line up to it
+  (an unfinished-line match consumes everything seen); a failed wait consumes nothing;
+- lines lose CR and ANSI colour codes before matching; a result's line keeps printable
+  ASCII only; groups that did not take part in the match are "";
+- results are {line, groups, timestamp} (timestamp: ms since the board started);
+- `Write Line To Uart` sends content and CR and waits for the echo even when content is
+  empty, unless waitForEcho is false.
+What QEMU cannot honour is refused with a reason (see UNSUPPORTED). Timeouts are wall-clock
+seconds here, virtual seconds in Renode. A terminal tester exists only for a board's console
+UART: the link UART carries TLS to the gateway.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import tempfile
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from robot.api import logger
-from robot.libraries.BuiltIn import BuiltIn
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import DotDict
 from robotlibcore import DynamicCore, keyword
 
-from wasmbed.emulation import CATALOG, BoardSpec, QemuBoard
+from wasmbed.emulation import CATALOG, BoardSpec, QemuBoard, make_board
 from wasmbed.emulation.console import Console
-from wasmbed.waiting import Seen, WaitTimeout, wait_for
 
-REPL_DIR = "platforms/boards/"
-DEFAULT_UART_TIMEOUT = 8.0  # Renode's global default
+DEFAULT_UART_TIMEOUT = 8.0  # Renode's globalTimeout
+UNSUPPORTED = {
+    "Execute Python": "Renode's monitor runs IronPython inside the emulator; QEMU has none",
+    "Stop Remote Server": "there is no remote server: the library runs in the robot process",
+    "Handle Hot Spot": "hot spots replay Renode's own keyword recorder around its GUI",
+    "Wait For Pause": "QEMU does not pause on its own at a virtual-time hook",
+    "Run Until Breakpoint": "our QEMU boards run without a GDB stub",
+    "Open GUI": "headless only", "Close GUI": "headless only",
+    "Enable Logging To Cache": "the emulator log is already a file per machine",
+    "Save Cached Log": "the emulator log is already a file per machine",
+    "Clear Cached Log": "the emulator log is already a file per machine",
+    "Log To File": "the emulator log is already a file (emulator.log per machine)",
+    "Wait For Lines On Uart": "not needed by our suites yet (several Wait For Line On Uart)",
+    "Write Char Delay": "QEMU's UART takes input at socket speed; no per-character pacing",
+    "Create Led Tester": "our boards' firmware drives no LED",
+    "Set Default Led Timeout": "our boards' firmware drives no LED",
+    "Assert Led State": "our boards' firmware drives no LED",
+    "Assert And Hold Led State": "our boards' firmware drives no LED",
+    "Assert Led Duty Cycle": "our boards' firmware drives no LED",
+    "Assert Led Is Blinking": "our boards' firmware drives no LED",
+    "Create Network Interface Tester": "our boards have no emulated network interface",
+    "Wait For Outgoing Packet": "our boards have no emulated network interface",
+    "Wait For Outgoing Packet With Bytes At Index": "our boards have no emulated network "
+                                                    "interface",
+    "Send Frame": "our boards have no emulated network interface",
+}
+# not re-executed by Requires (Renode's Replay.Never, and the snapshot keywords themselves)
+NOT_RECORDED = {"provides", "requires", "reset_emulation", "log_to_file"}
+# keywords the issue names that Renode 1.15.3 does not have (so neither do we)
+NOT_IN_RENODE_1_15_3 = {
+    "Wait For Bytes On Uart": "added to Renode after 1.15.3",
+    "Allocate Temporary Directory": "added to Renode after 1.15.3",
+    "Register Failing Uart String": "not a keyword of Renode 1.15.3",
+}
 
 
 class NotSupportedOnQemu(AssertionError):
     pass
+
+
+class KeywordError(AssertionError):
+    """A failure with Renode's own wording."""
 
 
 @dataclass
@@ -44,6 +94,7 @@ class Machine:
     terminals: dict[str, int] = field(default_factory=dict)  # terminal name -> TCP port
     wiring: dict[str, str] = field(default_factory=dict)  # uart -> terminal name
     board: QemuBoard | None = None
+    started_running: bool = False
 
     def ports(self) -> dict[str, int]:
         """QEMU's chardev ports, from the script's terminals and connector wiring."""
@@ -53,31 +104,99 @@ class Machine:
                 if uart in roles and term in self.terminals}
 
 
-@dataclass
 class Tester:
-    machine: Machine
-    uart: str
-    timeout: float
-    pause_emulation: bool
-    wait_for_echo: bool
-    match_next_line: bool
+    """Renode's TerminalTester over a board console's lines: its own consumption cursor,
+    and a report of everything it has seen and every event."""
+
+    def __init__(self, machine: Machine, uart: str, timeout: float) -> None:
+        self.machine, self.uart, self.timeout = machine, uart, timeout
+        self.cursor: int | None = None  # first unconsumed complete line (None: not attached)
+        self.partial_line = -1  # index the unfinished line will have, when it was consumed
+        self.partial_used = 0  # characters of that line already consumed
+        self.report: list[str] = []
 
     @property
     def console(self) -> Console:
         board = self.machine.board
         if board is None or board.console is None:
-            raise AssertionError(f"machine {self.machine.name!r} is not running: call Start "
-                                 "Emulation (or `start`) first")
-        return board.console
+            raise KeywordError(f"machine {self.machine.name!r} is not running")
+        console = board.console
+        if self.cursor is None:
+            self.cursor = 0  # attached at the board's start: everything it printed
+        return console
+
+    def _content(self, console: Console, index: int) -> str:
+        line = console.lines[index]
+        return line[self.partial_used:] if index == self.partial_line else line
+
+    def _unfinished(self, console: Console) -> str:
+        text = console.partial
+        if self.partial_line == len(console.lines):
+            return text[self.partial_used:]
+        return text
+
+    def find(self, console: Console, pattern: str, regex: bool, unfinished: bool,
+             next_line: bool) -> tuple[str, list[str], float] | None:
+        """Renode's CheckFinishedLines then CheckUnfinishedLine; consumes on a match."""
+        assert self.cursor is not None
+        compiled = re.compile(pattern) if regex else None
+
+        def match(text: str) -> list[str] | None:
+            if compiled:
+                m = compiled.search(text)
+                return [g or "" for g in m.groups()] if m else None
+            return [] if pattern in text else None
+
+        last = min(len(console.lines), self.cursor + 1) if next_line else len(console.lines)
+        for index in range(self.cursor, last):
+            content = self._content(console, index)
+            groups = match(content)
+            if groups is not None:
+                self._consumed(console.lines[self.cursor:index + 1], pattern)
+                self.cursor = index + 1
+                return content, groups, (console.times[index] - console.started) * 1000
+        if unfinished:
+            content = self._unfinished(console)
+            groups = match(content)
+            if groups is not None:
+                self._consumed(console.lines[self.cursor:], pattern, content)
+                self.cursor = len(console.lines)
+                self.partial_line = len(console.lines)
+                self.partial_used = len(console.partial)
+                return content, groups, (time.monotonic() - console.started) * 1000
+        return None
+
+    def next_line(self, console: Console) -> tuple[str, float] | None:
+        assert self.cursor is not None
+        if self.cursor >= len(console.lines):
+            return None
+        index = self.cursor
+        self.cursor += 1
+        content = self._content(console, index)
+        self._consumed([content], "next line")
+        return content, (console.times[index] - console.started) * 1000
+
+    def _consumed(self, lines: list[str], event: str, unfinished: str | None = None) -> None:
+        self.report += lines
+        if unfinished is not None:
+            self.report.append(f"{unfinished} [[no newline]]")
+        self.report.append(f"(Line containing >>{event}<< event: success)")
+
+    def failure_report(self, console: Console, event: str) -> str:
+        assert self.cursor is not None
+        pending = [self._content(console, i) for i in range(self.cursor, len(console.lines))]
+        return "\n".join([*self.report, *pending, f"{self._unfinished(console)} [[no newline]]",
+                          f"({event} event: failure)"])
 
 
 class LogTester:
-    """Lines of every machine's emulator log (QEMU: guest errors, unimplemented devices)."""
+    """Renode's LogTester over the emulators' logs: every machine's emulator.log, plus the
+    lifecycle lines Renode logs itself ("<machine>: Machine started." and the like)."""
 
-    def __init__(self, timeout: float, pause: bool) -> None:
-        self.timeout, self.pause = timeout, pause
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
         self.offsets: dict[Path, int] = {}
-        self.buffer: list[str] = []
+        self.messages: list[str] = []
 
     def read(self, paths: list[Path]) -> None:
         for path in paths:
@@ -88,27 +207,51 @@ class LogTester:
                 text = fp.read()
                 complete = text[:text.rfind("\n") + 1]
                 self.offsets[path] = self.offsets.get(path, 0) + len(complete.encode())
-            self.buffer += complete.splitlines()
+            self.messages += complete.splitlines()
+
+    def find(self, pattern: str, regex: bool, keep: bool) -> str | None:
+        for i, line in enumerate(self.messages):
+            if re.search(pattern, line) if regex else pattern in line:
+                if not keep:
+                    del self.messages[: i + 1]
+                return line
+        return None
 
 
 class EmulatorKeywords(DynamicCore):
-    """Renode's UART, log and monitor keywords for boards emulated by QEMU. One instance per
-    suite (its own machines and testers), so suites run in parallel under pabot."""
+    """Renode's UART, log, CPU and monitor keywords for boards emulated by QEMU. One
+    instance per suite (its own machines and testers), so suites run in parallel under
+    pabot."""
 
     ROBOT_LIBRARY_SCOPE = "SUITE"
 
     def __init__(self) -> None:
+        self.savepoints: dict[str, list[tuple[str, tuple[Any, ...], dict[str, Any]]]] = {}
         self._clear()
         DynamicCore.__init__(self, [])
 
     def _clear(self) -> None:
         self.machines: dict[str, Machine] = {}
         self.current: Machine | None = None
-        self.testers: list[Tester] = []
-        self.default_tester: int | None = None
-        self.uart_timeout = DEFAULT_UART_TIMEOUT
+        self.testers: dict[int, Tester] = {}
+        self.tester_uarts: list[tuple[str, str]] = []  # (machine, uart) -> id by position
+        self.default_tester: Tester | None = None
+        self.global_timeout = DEFAULT_UART_TIMEOUT
+        self.default_pause = False
+        self.default_match_next_line = False
         self.variables: dict[str, str] = {}
+        self.macros: dict[str, list[str]] = {}
         self.log_tester: LogTester | None = None
+        self.log_default_pause = False
+        self.events: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []  # since reset
+        self.lifecycle_log: list[str] = []
+
+    def run_keyword(self, name: str, args: Any, kwargs: Any = None) -> Any:
+        """Every keyword call since Reset Emulation is remembered: Requires re-executes them
+        (Renode's recorder does the same)."""
+        if name not in NOT_RECORDED:
+            self.events.append((name, tuple(args), dict(kwargs or {})))
+        return super().run_keyword(name, args, kwargs)
 
     # --- emulation lifecycle ------------------------------------------------------------
 
@@ -122,26 +265,52 @@ class EmulatorKeywords(DynamicCore):
 
     @keyword
     def start_emulation(self) -> None:
-        """Start every machine created so far (boots them; testers attach to consoles)."""
+        """Start every machine created so far (boots them, or resumes them)."""
         for m in self.machines.values():
             if m.board is None:
                 self._boot(m)
+            elif not m.started_running:
+                m.board.resume()
+            if not m.started_running:
+                m.started_running = True
+                self._lifecycle(m, "Machine started.")
+
+    def _ensure_started(self) -> None:
+        """Renode's waits start the emulation when it is not running."""
+        if any(m.board is None or not m.started_running for m in self.machines.values()):
+            self.start_emulation()
 
     def _boot(self, m: Machine) -> None:
         if m.spec is None:
-            raise AssertionError(f"machine {m.name!r} has no platform: `machine "
-                                 "LoadPlatformDescription @platforms/boards/<board>.repl`")
+            raise KeywordError(f"machine {m.name!r} has no platform: `machine "
+                               "LoadPlatformDescription @<board>.repl`")
         if m.elf is None:
-            raise AssertionError(f"machine {m.name!r} has no software: `sysbus LoadELF @path`")
+            raise KeywordError(f"machine {m.name!r} has no software: `sysbus LoadELF @path`")
         workdir = self._workdir() / m.name
-        m.board = QemuBoard(m.spec, m.elf, workdir, loads=m.loads, ports=m.ports())
-        m.board.start()
+        board = make_board(m.spec.name, "qemu", m.elf, workdir, loads=m.loads,
+                           ports=m.ports())
+        assert isinstance(board, QemuBoard)
+        m.board = board
+        board.start()
         logger.info(f"{m.name}: QEMU {m.spec.qemu_machine} with {m.elf.name}; console log "
                     f"{workdir / 'console.log'}")
 
+    def _lifecycle(self, m: Machine, event: str) -> None:
+        self.lifecycle_log.append(f"{m.name}: {event}")
+
+    def _pause_all(self) -> None:
+        for m in self.machines.values():
+            if m.board and m.started_running:
+                m.board.pause()
+                m.started_running = False
+                self._lifecycle(m, "Machine paused.")
+
     def _workdir(self) -> Path:
-        out = BuiltIn().get_variable_value("${OUTPUT DIR}", ".")
-        suite = BuiltIn().get_variable_value("${SUITE NAME}", "suite")
+        try:
+            out = BuiltIn().get_variable_value("${OUTPUT DIR}", ".")
+            suite = BuiltIn().get_variable_value("${SUITE NAME}", "suite")
+        except RobotNotRunningError:  # used as a plain library (unit tests)
+            return Path(tempfile.gettempdir()) / "wasmbed-robot"
         return Path(out) / "emulation" / re.sub(r"[^\w.-]+", "_", suite)
 
     # --- monitor ------------------------------------------------------------------------
@@ -149,11 +318,11 @@ class EmulatorKeywords(DynamicCore):
     @keyword
     def execute_command(self, command: str, machine: str | None = None) -> str:
         """Run a monitor command. Supported on QEMU: `mach create ["name"]`, `mach set
-        "name"`, `machine LoadPlatformDescription @platforms/boards/<board>.repl` (our
-        catalog boards), `sysbus LoadELF @file`, `sysbus LoadBinary @file 0xADDR`,
-        `emulation CreateServerSocketTerminal PORT "name" false`, `connector Connect
-        sysbus.<uart> name`, `machine Reset`, `start`, `pause`, `quit`, and `$var = value`
-        / `$var ?= value`."""
+        "name"`, `mach clear`, `machine LoadPlatformDescription @<board>.repl` (our catalog
+        boards), `sysbus LoadELF @file`, `sysbus LoadBinary @file 0xADDR`, `emulation
+        CreateServerSocketTerminal PORT "name" false`, `connector Connect sysbus.<uart>
+        name`, `machine Reset`, `macro NAME` blocks and `runMacro $NAME`, `start`, `pause`,
+        `quit`, `sysbus.cpu PC`, and `$var = value` / `$var ?= value`."""
         if machine is not None:
             self.current = self._machine(machine)
         line = command.strip()
@@ -166,57 +335,93 @@ class EmulatorKeywords(DynamicCore):
                 self.variables[name] = self._value(value)
             return ""
         words = [self._value(w) for w in shlex.split(line)]
-        return self._dispatch(words, line)
+        try:
+            return self._dispatch(words, line)
+        except NotSupportedOnQemu:
+            raise
+        except KeywordError as exc:
+            raise KeywordError(f"There was an error when executing command '{line}': "
+                               f"{exc}") from None
 
     def _dispatch(self, words: list[str], line: str) -> str:
         match words:
             case ["mach", "create", *name]:
                 mname = name[0] if name else f"machine-{len(self.machines)}"
                 if mname in self.machines:
-                    raise AssertionError(f"machine {mname!r} already exists")
+                    raise KeywordError(f"machine {mname!r} already exists")
                 self.current = self.machines[mname] = Machine(mname)
             case ["mach", "set", name]:
                 self.current = self._machine(name)
+            case ["mach", "clear"]:
+                self.current = None
             case ["machine", "LoadPlatformDescription", path]:
                 self._need_machine(line).spec = self._platform(path)
             case ["sysbus", "LoadELF", path, *_]:
                 self._need_machine(line).elf = self._file(path)
             case ["sysbus", "LoadBinary", path, addr]:
-                self._need_machine(line).loads.append((self._file(path), int(addr, 0)))
+                loads = self._need_machine(line).loads
+                new = (self._file(path), int(addr, 0))
+                if new not in loads:
+                    loads.append(new)
             case ["emulation", "CreateServerSocketTerminal", port, name, *_]:
                 self._need_machine(line).terminals[name] = int(port)
             case ["connector", "Connect", uart, name]:
                 self._need_machine(line).wiring[uart] = name
+            case ["runMacro", name]:
+                for body_line in self.macros.get(name.lstrip("$"), []):
+                    self.execute_command(body_line)
             case ["machine", "Reset"]:
                 self._running(line).reset()
+            case ["sysbus.cpu", "PC"]:
+                return f"0x{self._running(line).registers()['R15']:x}"
             case ["start"]:
                 self.start_emulation()
             case ["pause"]:
-                for mach in self.machines.values():
-                    if mach.board:
-                        mach.board.pause()
+                self._pause_all()
             case ["quit"]:
                 self.reset_emulation()
             case _:
                 raise NotSupportedOnQemu(
                     f"Could not execute command '{line}': not supported on QEMU (supported: "
-                    "mach create/set, machine LoadPlatformDescription, sysbus LoadELF/"
+                    "mach create/set/clear, machine LoadPlatformDescription, sysbus LoadELF/"
                     "LoadBinary, emulation CreateServerSocketTerminal, connector Connect, "
-                    "machine Reset, start, pause, quit)")
+                    "macro/runMacro, machine Reset, sysbus.cpu PC, start, pause, quit)")
         return ""
 
     @keyword
     def execute_script(self, path: str) -> str:
-        """Run a .resc script line by line with `Execute Command` (so the same subset)."""
+        """Run a .resc script line by line with `Execute Command` (so the same subset);
+        `$ORIGIN` is the script's directory, `macro NAME` ... `\"\"\"` blocks are kept for
+        `runMacro` and `machine Reset`."""
         script = Path(self._value(path).lstrip("@"))
         if not script.is_file():
-            raise AssertionError(f"Could not execute script: {script} does not exist")
-        for number, line in enumerate(script.read_text().splitlines(), 1):
+            raise KeywordError(f"Could not execute script: {script} does not exist")
+        self.variables["ORIGIN"] = str(script.resolve().parent)
+        lines = iter(enumerate(script.read_text().splitlines(), 1))
+        for number, line in lines:
             try:
+                macro = re.fullmatch(r"\s*macro\s+(\w+)\s*", line)
+                if macro:
+                    self.macros[macro.group(1)] = self._macro_body(lines)
+                    continue
                 self.execute_command(line)
             except AssertionError as exc:
-                raise AssertionError(f"{script}:{number}: {exc}") from exc
+                raise KeywordError(f"Could not execute script: {script}:{number}: {exc}") \
+                    from None
         return ""
+
+    @staticmethod
+    def _macro_body(lines: Any) -> list[str]:
+        body: list[str] = []
+        opened = False
+        for _, line in lines:
+            if line.strip() == '"""':
+                if opened:
+                    return body
+                opened = True
+                continue
+            body.append(line)
+        raise KeywordError("a macro without its closing \"\"\"")
 
     def _value(self, word: str) -> str:
         word = re.sub(r"\$(\w+)", lambda m: self.variables.get(m.group(1), m.group(0)), word)
@@ -225,7 +430,7 @@ class EmulatorKeywords(DynamicCore):
     def _file(self, word: str) -> Path:
         path = Path(word.lstrip("@"))
         if not path.is_file():
-            raise AssertionError(f"no such file: {path}")
+            raise KeywordError(f"File does not exist: {path}")
         return path.resolve()
 
     @staticmethod
@@ -239,92 +444,126 @@ class EmulatorKeywords(DynamicCore):
                 return spec
         raise NotSupportedOnQemu(
             f"platform {path} is not supported on QEMU; our boards: "
-            + ", ".join(f"{REPL_DIR}{n}.repl" for n in CATALOG))
+            + ", ".join(f"renode/{n}.repl" for n in CATALOG))
 
     def _machine(self, name: str) -> Machine:
         try:
             return self.machines[name]
         except KeyError:
-            raise AssertionError(f"Machine with name {name} not found. Available machines: "
-                                 f"[{', '.join(self.machines)}]") from None
+            raise KeywordError(f"Machine with name {name} not found. Available machines: "
+                               f"[{', '.join(self.machines)}]") from None
+
+    def _single_machine(self, name: str | None, what: str) -> Machine:
+        if name is not None:
+            return self._machine(name)
+        if not self.machines:
+            raise KeywordError(f"There is no machine in the emulation. Could not {what}")
+        if len(self.machines) > 1:
+            raise KeywordError("No machine name provided. Don't know which one to choose. "
+                               f"Available machines: [{', '.join(self.machines)}]")
+        return next(iter(self.machines.values()))
 
     def _need_machine(self, line: str) -> Machine:
         if self.current is None:
-            raise AssertionError(f"'{line}' needs a machine: `mach create` first")
+            raise KeywordError(f"'{line}' needs a machine: `mach create` first")
         return self.current
 
     def _running(self, line: str) -> QemuBoard:
         board = self._need_machine(line).board
         if board is None:
-            raise AssertionError(f"'{line}': the machine is not started")
+            raise KeywordError(f"'{line}': the machine is not started")
         return board
 
     # --- UART testers -------------------------------------------------------------------
 
     @keyword
     def set_default_uart_timeout(self, timeout: float) -> None:
-        self.uart_timeout = float(timeout)
+        self.global_timeout = float(timeout)
 
     @keyword
     def set_default_tester(self, id: int | None) -> None:
-        self.default_tester = None if id in (None, "", "None") else int(id)  # type: ignore[arg-type]
+        """Make tester `id` the default; none (null/None) clears the default."""
+        if id in (None, "", "None", "null"):
+            self.default_tester = None
+            return
+        tester = self.testers.get(int(id))  # type: ignore[arg-type]
+        if tester is None:
+            raise KeywordError(f"Tester #{id} was not found. Create a tester before setting "
+                               "it as default")
+        self.default_tester = tester
 
     @keyword
     def create_terminal_tester(self, uart: str, timeout: float | None = None,
                                machine: str | None = None, endLineOption: str | None = None,
                                defaultPauseEmulation: bool | None = None,
-                               defaultWaitForEcho: bool | None = None,
-                               defaultMatchNextLine: bool | None = None,
-                               binaryMode: bool = False) -> int:
-        """A tester on a machine's console UART (e.g. `sysbus.usart1`); returns its id."""
-        m = self._machine(machine) if machine else self._need_machine("Create Terminal Tester")
+                               defaultMatchNextLine: bool | None = None) -> int:
+        """A tester on a machine's console UART (e.g. `sysbus.usart1`); returns its id. The
+        pause and match-next-line defaults apply to every tester, as in Renode."""
+        self.default_pause = bool(defaultPauseEmulation)
+        self.default_match_next_line = bool(defaultMatchNextLine)
+        m = self._single_machine(machine, f"create tester for peripheral: {uart}")
         if m.spec is None:
-            raise AssertionError("load the platform before creating a tester on it")
+            raise KeywordError(f"Peripheral for machine '{machine}' not found or of wrong "
+                               f"type: '{uart}'. Load the platform first")
         if uart != m.spec.console_uart:
             raise NotSupportedOnQemu(
                 f"Terminal tester on {uart} is not supported on QEMU: on {m.spec.name} "
                 f"{m.spec.link_uart} carries the TLS link; the console is {m.spec.console_uart}")
-        if binaryMode:
-            raise NotSupportedOnQemu("binaryMode testers are not supported on QEMU")
-        self.testers.append(Tester(m, uart, float(timeout) if timeout is not None
-                                   else self.uart_timeout, bool(defaultPauseEmulation),
-                                   True if defaultWaitForEcho is None else defaultWaitForEcho,
-                                   bool(defaultMatchNextLine)))
-        self.default_tester = len(self.testers)
-        return len(self.testers)
+        if endLineOption not in (None, "TreatLineFeedAsEndLine"):
+            raise NotSupportedOnQemu(f"endLineOption {endLineOption}: lines end at LF here")
+        key = (m.name, uart)
+        if key in self.tester_uarts:
+            return self.tester_uarts.index(key)
+        self.tester_uarts.append(key)
+        tid = len(self.tester_uarts) - 1
+        tester = Tester(m, uart, float(timeout) if timeout is not None else self.global_timeout)
+        if m.board and m.board.console:  # attached now: it sees what comes from here on
+            tester.cursor = len(m.board.console.lines)
+        self.testers[tid] = tester
+        return tid
 
     def _tester(self, tester_id: int | None) -> Tester:
-        tid = tester_id if tester_id is not None else self.default_tester
-        if tid is None or not 1 <= int(tid) <= len(self.testers):
-            raise AssertionError("Tester ID is invalid or no default tester is set: create "
-                                 "one with Create Terminal Tester")
-        return self.testers[int(tid) - 1]
+        if tester_id is None or tester_id in ("", "None"):
+            if self.default_tester is not None:
+                return self.default_tester
+            if len(self.testers) != 1:
+                raise KeywordError("There are no testers available." if not self.testers else
+                                   "There is more than one tester available - please specify "
+                                   "ID of the desired tester.")
+            return next(iter(self.testers.values()))
+        tester = self.testers.get(int(tester_id))
+        if tester is None:
+            raise KeywordError(f"Tester for given ID={tester_id} was not found. Did you forget "
+                               "to create the tester?")
+        return tester
 
     @staticmethod
-    def _result(found: re.Match[str] | str) -> DotDict:
-        if isinstance(found, str):
-            return DotDict(Line=found, Groups=[], Timestamp=0.0)
-        return DotDict(Line=found.string, Groups=list(found.groups()), Timestamp=0.0)
+    def _result(line: str, groups: list[str], timestamp: float) -> DotDict:
+        safe = "".join(c for c in line if 32 <= ord(c) <= 126 or c == "\n")
+        return DotDict(line=safe, groups=groups, timestamp=timestamp)
 
-    def _wait(self, t: Tester, content: str, timeout: float | None, regex: bool,
+    def _wait(self, t: Tester, pattern: str, timeout: float | None, regex: bool,
               unfinished: bool, pause: bool | None, next_line: bool | None) -> DotDict:
+        self._ensure_started()
         limit = float(timeout) if timeout is not None else t.timeout
-        try:
-            if next_line if next_line is not None else t.match_next_line:
-                line = t.console.next_line(limit)
-                found = (re.search(content, line) if regex else
-                         (line if content in line else None))
-                if not found:
-                    raise WaitTimeout(f"the next line did not match {content!r}:\n{line}")
-            else:
-                found = t.console.wait_for_line(content, limit, regex=regex,
-                                                include_unfinished=unfinished)
-        except WaitTimeout as exc:
-            raise AssertionError(f"Terminal tester failed!\n\nFull report:\n{exc}") from None
-        if pause if pause is not None else t.pause_emulation:
-            assert t.machine.board
-            t.machine.board.pause()
-        return self._result(found)
+        console = t.console
+        deadline = time.monotonic() + limit
+        event = f"Line containing{' regex' if regex else ''} >>{pattern}<<"
+        with console.cond:
+            while True:
+                found = t.find(console, pattern, regex, unfinished,
+                               next_line if next_line is not None
+                               else self.default_match_next_line)
+                if found is not None:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or console.closed:
+                    raise KeywordError("Terminal tester failed!\n\nFull report:\n"
+                                       + t.failure_report(console, event))
+                console.cond.wait(remaining)
+        if pause if pause is not None else self.default_pause:
+            self._pause_all()
+        return self._result(*found)
 
     @keyword
     def wait_for_line_on_uart(self, content: str, timeout: float | None = None,
@@ -333,7 +572,7 @@ class EmulatorKeywords(DynamicCore):
                               pauseEmulation: bool | None = None,
                               matchNextLine: bool | None = None) -> DotDict:
         """Wait for a line containing `content` (a regex with treatAsRegex) after the last
-        match; returns an object with Line and Groups."""
+        match; returns {line, groups, timestamp}."""
         return self._wait(self._tester(testerId), content, timeout, treatAsRegex,
                           includeUnfinishedLine, pauseEmulation, matchNextLine)
 
@@ -343,91 +582,141 @@ class EmulatorKeywords(DynamicCore):
                                 pauseEmulation: bool | None = None) -> DotDict:
         """Wait for `prompt`, also on a line not yet ended (a shell prompt)."""
         return self._wait(self._tester(testerId), prompt, timeout, treatAsRegex, True,
-                          pauseEmulation, False)
+                          pauseEmulation, None)
 
     @keyword
     def wait_for_next_line_on_uart(self, timeout: float | None = None,
                                    testerId: int | None = None,
                                    pauseEmulation: bool | None = None) -> DotDict:
         t = self._tester(testerId)
-        try:
-            line = t.console.next_line(float(timeout) if timeout is not None else t.timeout)
-        except WaitTimeout as exc:
-            raise AssertionError(f"Terminal tester failed!\n\nFull report:\n{exc}") from None
-        if pauseEmulation if pauseEmulation is not None else t.pause_emulation:
-            assert t.machine.board
-            t.machine.board.pause()
-        return DotDict(Line=line, Groups=[], Timestamp=0.0)
+        self._ensure_started()
+        console = t.console
+        deadline = time.monotonic() + (float(timeout) if timeout is not None else t.timeout)
+        with console.cond:
+            while (found := t.next_line(console)) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or console.closed:
+                    raise KeywordError("Terminal tester failed!\n\nFull report:\n"
+                                       + t.failure_report(console, "Next line"))
+                console.cond.wait(remaining)
+        if pauseEmulation if pauseEmulation is not None else self.default_pause:
+            self._pause_all()
+        return self._result(found[0], [], found[1])
 
     @keyword
     def should_not_be_on_uart(self, content: str, timeout: float | None = None,
                               testerId: int | None = None, treatAsRegex: bool = False,
                               includeUnfinishedLine: bool = False) -> None:
-        """Fail if `content` appears within `timeout`."""
+        """Fail if `content` appears within `timeout` (consumes only if it does)."""
         t = self._tester(testerId)
         try:
-            found = t.console.wait_for_line(
-                content, float(timeout) if timeout is not None else t.timeout,
-                regex=treatAsRegex, include_unfinished=includeUnfinishedLine)
-        except WaitTimeout:
+            found = self._wait(t, content, timeout, treatAsRegex, includeUnfinishedLine,
+                               False, None)
+        except KeywordError:
             return
-        line = found if isinstance(found, str) else found.string
-        raise AssertionError(f"Terminal tester failed!\n\nUnexpected entry has been found on "
-                             f"UART#:\n{line}")
+        raise KeywordError(f"Terminal tester failed!\n\nUnexpected entry has been found on "
+                           f"UART#:\n{found.line}")
+
+    @keyword
+    def test_if_uart_is_idle(self, timeout: float, testerId: int | None = None,
+                             pauseEmulation: bool | None = None) -> None:
+        """Pass when the UART prints nothing for `timeout` seconds."""
+        t = self._tester(testerId)
+        self._ensure_started()
+        console = t.console
+        deadline = time.monotonic() + float(timeout)
+        with console.cond:
+            seen = (len(console.lines), console.partial)
+            while (remaining := deadline - time.monotonic()) > 0:
+                console.cond.wait(remaining)
+                if (len(console.lines), console.partial) != seen:
+                    raise KeywordError("Terminal tester failed!\n\nFull report:\n"
+                                       + t.failure_report(console, "Terminal is idle"))
+        if pauseEmulation if pauseEmulation is not None else self.default_pause:
+            self._pause_all()
 
     @keyword
     def write_to_uart(self, content: str, testerId: int | None = None) -> DotDict:
-        self._tester(testerId).console.write(content.encode())
-        return DotDict(Line="", Groups=[], Timestamp=0.0)
+        self._tester(testerId).console.write(content.encode("latin-1"))
+        return self._result("", [], 0.0)
+
+    @keyword
+    def write_char_on_uart(self, c: str, testerId: int | None = None) -> DotDict:
+        """Send one character."""
+        if len(c) != 1:
+            raise KeywordError(f"Write Char On Uart takes one character, got {c!r}")
+        return self.write_to_uart(c, testerId)
+
+    @keyword
+    def send_key_to_uart(self, c: int, testerId: int | None = None) -> DotDict:
+        """Send one byte given as a number (e.g. 0x1B for Escape)."""
+        return self.write_to_uart(chr(int(str(c), 0) & 0xFF), testerId)
 
     @keyword
     def write_line_to_uart(self, content: str = "", testerId: int | None = None,
-                           waitForEcho: bool | None = None,
-                           pauseEmulation: bool | None = None) -> DotDict:
-        """Send `content` and a carriage return; by default wait until it is echoed."""
+                           waitForEcho: bool = True, pauseEmulation: bool | None = None) \
+            -> DotDict:
+        """Send `content` and a carriage return, then wait until it is echoed (Renode waits
+        for the echo of empty content too: the next line matches)."""
         t = self._tester(testerId)
-        t.console.write(content.encode() + b"\r")
-        if (waitForEcho if waitForEcho is not None else t.wait_for_echo) and content:
+        t.console.write(content.encode("latin-1") + b"\r")
+        if waitForEcho:
             self._wait(t, content, None, False, True, pauseEmulation, False)
-        return DotDict(Line="", Groups=[], Timestamp=0.0)
+        return self._result("", [], 0.0)
 
     @keyword
     def get_terminal_tester_report(self, testerId: int | None = None) -> str:
-        """The console output the tester has seen, the unconsumed part marked."""
-        console = self._tester(testerId).console
-        return console.report()
+        """What the tester has seen and every event, as Renode's report."""
+        t = self._tester(testerId)
+        console = t.console
+        with console.cond:
+            return t.failure_report(console, "Report")
+
+    @keyword
+    def clear_terminal_tester_report(self, testerId: int | None = None) -> None:
+        """Forget the lines seen so far and the report."""
+        t = self._tester(testerId)
+        console = t.console
+        with console.cond:
+            t.cursor = len(console.lines)
+            t.report.clear()
 
     # --- log tester ---------------------------------------------------------------------
 
     @keyword
-    def clear_log_tester_history(self) -> None:
-        lt = self._logs()
-        lt.read(self._log_paths())
-        lt.buffer.clear()
-
-    @keyword
     def create_log_tester(self, timeout: float, defaultPauseEmulation: bool | None = None) \
             -> None:
-        """Watch the emulator's log (QEMU: guest errors and unimplemented-device accesses)."""
-        self.log_tester = LogTester(float(timeout), bool(defaultPauseEmulation))
+        """Watch the emulators' logs (QEMU: guest errors and unimplemented-device accesses,
+        plus the machine lifecycle lines Renode logs)."""
+        self.log_default_pause = bool(defaultPauseEmulation)
+        self.log_tester = LogTester(float(timeout))
+        self.lifecycle_log.clear()
 
     def _logs(self) -> LogTester:
         if self.log_tester is None:
-            raise AssertionError("Log tester is not available. Create it with the `Create "
-                                 "Log Tester` keyword")
+            raise KeywordError("Log tester is not available. Create it with the `Create Log "
+                               "Tester` keyword")
         return self.log_tester
 
-    def _log_paths(self) -> list[Path]:
-        return [m.board.log_path for m in self.machines.values() if m.board]
+    def _read_logs(self, lt: LogTester) -> None:
+        lt.messages += self.lifecycle_log
+        self.lifecycle_log.clear()
+        lt.read([m.board.log_path for m in self.machines.values() if m.board])
 
-    def _find_in_log(self, lt: LogTester, pattern: str, regex: bool, keep: bool) -> Any:
-        lt.read(self._log_paths())
-        for i, line in enumerate(lt.buffer):
-            if re.search(pattern, line) if regex else pattern in line:
-                if not keep:
-                    del lt.buffer[: i + 1]
-                return line
-        return Seen(lt.buffer[-5:])
+    def _wait_log(self, pattern: str, timeout: float | None, regex: bool, keep: bool,
+                  pause: bool | None) -> str | None:
+        lt = self._logs()
+        self._ensure_started()
+        deadline = time.monotonic() + (float(timeout) if timeout is not None else lt.timeout)
+        while True:
+            self._read_logs(lt)
+            found = lt.find(pattern, regex, keep)
+            if found is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        if pause if pause is not None else self.log_default_pause:
+            self._pause_all()
+        return found
 
     @keyword
     def wait_for_log_entry(self, pattern: str, timeout: float | None = None, keep: bool = False,
@@ -435,34 +724,104 @@ class EmulatorKeywords(DynamicCore):
                            level: str | None = None) -> str:
         """Wait for a log line containing `pattern`. QEMU's log has no levels: `level` is
         accepted and not applied."""
-        lt = self._logs()
-        limit = float(timeout) if timeout is not None else lt.timeout
-        try:
-            line = wait_for(lambda: self._find_in_log(lt, pattern, treatAsRegex, keep), limit,
-                            f"log entry {pattern!r}")
-        except WaitTimeout:
-            last = lt.buffer[-20:]
-            raise AssertionError(
+        found = self._wait_log(pattern, timeout, treatAsRegex, keep, pauseEmulation)
+        if found is None:
+            last = self._logs().messages[-20:]
+            raise KeywordError(
                 f'Expected pattern "{pattern}" did not appear in the log\nLast {len(last)} '
-                "buffered log messages are: \n " + "\n ".join(last)) from None
-        if pauseEmulation if pauseEmulation is not None else lt.pause:
-            for m in self.machines.values():
-                if m.board:
-                    m.board.pause()
-        return str(line)
+                "buffered log messages are: \n " + "\n ".join(last))
+        return found
 
     @keyword
     def should_not_be_in_log(self, pattern: str, timeout: float | None = None,
                              treatAsRegex: bool = False, pauseEmulation: bool | None = None,
                              level: str | None = None) -> None:
+        found = self._wait_log(pattern, timeout, treatAsRegex, True, pauseEmulation)
+        if found is not None:
+            raise KeywordError(f"Unexpected line detected in the log: {found}")
+
+    @keyword
+    def clear_log_tester_history(self) -> None:
         lt = self._logs()
+        self._read_logs(lt)
+        lt.messages.clear()
+
+    # --- CPU ----------------------------------------------------------------------------
+
+    def _registers(self, machine: str | None, cpuId: int | None) -> dict[str, int]:
+        if cpuId not in (None, 0, "0"):
+            raise KeywordError(f"CPU {cpuId} not found: our boards have one CPU (0)")
+        m = self._single_machine(machine, "read the CPU")
+        if m.board is None:
+            raise KeywordError(f"machine {m.name!r} is not started")
+        return m.board.registers()
+
+    @keyword
+    def pc_should_be_equal(self, value: int, machine: str | None = None,
+                           cpuId: int | None = None) -> None:
+        """The CPU's program counter (QEMU: R15 over QMP)."""
+        actual = self._registers(machine, cpuId)["R15"]
+        if actual != int(str(value), 0):
+            raise KeywordError(f"PC value assertion failed, actual: 0x{actual:x}, expected: "
+                               f"0x{int(str(value), 0):x}")
+
+    @keyword
+    def register_should_be_equal(self, register: int, value: int, machine: str | None = None,
+                                 cpuId: int | None = None) -> None:
+        """Core register `register` (0-15: R0..R15)."""
+        regs = self._registers(machine, cpuId)
+        index = int(str(register), 0)
+        actual = regs.get(f"R{index:02d}")
+        if actual is None:
+            raise KeywordError(f"Register {register} not found")
+        if actual != int(str(value), 0):
+            raise KeywordError(f"Register {register} value assertion failed, actual: "
+                               f"0x{actual:x}, expected: 0x{int(str(value), 0):x}")
+
+    # --- files --------------------------------------------------------------------------
+
+    @keyword
+    def allocate_temporary_file(self) -> str:
+        """A fresh temporary file's path (removed with the suite's output dir by the OS)."""
+        directory = self._workdir() / "tmp"
+        directory.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=directory)[1]
+
+    @keyword
+    def download_file(self, uri: str) -> str:
+        """Fetch `uri` (file://, http://, https://) to a temporary file; its path."""
+        if not re.match(r"^[a-zA-Z][\w+.-]*://", uri):
+            raise KeywordError(f"Wrong URI format: {uri}")
+        target = Path(self.allocate_temporary_file())
         try:
-            line = wait_for(lambda: self._find_in_log(lt, pattern, treatAsRegex, True),
-                            float(timeout) if timeout is not None else lt.timeout,
-                            f"log entry {pattern!r}")
-        except WaitTimeout:
-            return
-        raise AssertionError(f"Unexpected line detected in the log: {line}")
+            with urllib.request.urlopen(uri, timeout=30) as resp, target.open("wb") as fp:
+                shutil.copyfileobj(resp, fp)
+        except OSError as exc:
+            raise KeywordError(f"Couldn't download file from: {uri} ({exc})") from None
+        return str(target)
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    @keyword
+    def provides(self, state: str, type: str = "Serialization") -> None:
+        """Name the emulation's state `state`, for a later test's Requires. QEMU's STM32
+        models keep no migratable UART state, so a snapshot cannot be reloaded there; the
+        state is reached again by re-executing the keywords that led to it since Reset
+        Emulation (Renode's Reexecution provider; for the default Serialization, the
+        same)."""
+        if str(type).rsplit(".", 1)[-1] not in ("Serialization", "Reexecution"):
+            raise KeywordError(f"Provider type {type} is not supported")
+        self.savepoints[state] = list(self.events)
+
+    @keyword
+    def requires(self, state: str) -> None:
+        """Reset the emulation and bring it back to what Provides named `state`."""
+        events = self.savepoints.get(state)
+        if events is None:
+            raise KeywordError(f"Required state {state} not found.")
+        self.reset_emulation()
+        for name, args, kwargs in events:
+            self.run_keyword(name, args, kwargs)
 
     # --- for the platform library -------------------------------------------------------
 
@@ -470,5 +829,5 @@ class EmulatorKeywords(DynamicCore):
         """The running board of `machine` (default: the current one)."""
         m = self._machine(machine) if machine else self._need_machine("board")
         if m.board is None:
-            raise AssertionError(f"machine {m.name!r} is not started")
+            raise KeywordError(f"machine {m.name!r} is not started")
         return m.board

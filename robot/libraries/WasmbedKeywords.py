@@ -18,7 +18,7 @@ from robot.api import SkipExecution, logger
 from robot.libraries.BuiltIn import BuiltIn
 from robotlibcore import DynamicCore, keyword
 
-from harness.boards import build_apps, build_firmware
+from harness.boards import build_apps, build_conformance, build_firmware
 from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.faults.library import HeldFault, NetworkFaultControl
@@ -66,7 +66,7 @@ class WasmbedKeywords(DynamicCore):
     def root(self) -> Path:
         out = BuiltIn().get_variable_value("${OUTPUT DIR}", ".")
         suite = BuiltIn().get_variable_value("${SUITE NAME}", "suite")
-        return Path(out) / "wasmbed" / re.sub(r"[^\w.-]+", "_", suite)
+        return Path(out) / "wasmbed-run" / re.sub(r"[^\w.-]+", "_", suite)
 
     @keyword
     def start_wasmbed_platform(self, heartbeat_interval: int = 1) -> str:
@@ -124,6 +124,21 @@ class WasmbedKeywords(DynamicCore):
             path = provision_board(platform, self.gateway, self.root / "devices", name, board)
             self.devices[name] = {"kind": "board", "path": path, "board": board}
         return str(path)
+
+    @keyword
+    def build_conformance_firmware(self, board: str = "stm32f4_discovery") -> str:
+        """The conformance firmware ELF (a line shell printing known lines) for `board`;
+        skips the test when the toolchain is missing."""
+        try:
+            return str(build_conformance(board_spec(board),
+                                         self.root.parent / "firmware-build"))
+        except EmulatorUnavailable as exc:
+            raise SkipExecution(str(exc)) from exc
+
+    @keyword
+    def console_uart_of(self, board: str) -> str:
+        """The board's console UART as Renode names it (e.g. sysbus.usart1)."""
+        return board_spec(board).console_uart
 
     @keyword
     def provisioning_address(self, board: str) -> str:

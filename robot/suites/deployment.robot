@@ -9,6 +9,7 @@ Test Teardown       End Test
 
 *** Test Cases ***
 C App Runs On The Board And Reports Output
+    [Tags]    board    smoke
     Start Connected Board    fw-deploy
     Deploy Application    hello    app:hello    fw-deploy
     Wait For Line On Uart    wasmbed: app hello@\\d+ running    treatAsRegex=true
@@ -16,6 +17,7 @@ C App Runs On The Board And Reports Output
     Application Output Should Contain    hello    fw-deploy    hello
 
 Long Running App Is Running Then Stopped
+    [Tags]    board
     Start Connected Board    fw-counter
     Deploy Application    counter    app:counter    fw-counter
     Application Should Be Running On    counter    fw-counter    timeout=60
@@ -23,6 +25,7 @@ Long Running App Is Running Then Stopped
     Application Phase On Device Should Be    counter    fw-counter    Stopped    timeout=60
 
 Example Runs On A Virtual Device
+    [Tags]    virtual    smoke
     Create Device    vdev-deploy
     Enroll Device    vdev-deploy
     Device Should Be Connected    vdev-deploy

@@ -9,6 +9,7 @@ Test Teardown       End Test
 
 *** Test Cases ***
 Board Survives A Network Partition
+    [Tags]    board    fault
     Start Connected Board    fw-partition
     Inject Network Fault    partition    device=fw-partition    seconds=6
     Wait For Line On Uart    wasmbed: disconnected
@@ -16,6 +17,7 @@ Board Survives A Network Partition
     Device Should Be Connected    fw-partition
 
 Virtual Device Survives A Gateway Crash
+    [Tags]    virtual    fault
     Create Device    vdev-crash
     Enroll Device    vdev-crash
     Device Should Be Connected    vdev-crash
@@ -25,6 +27,7 @@ Virtual Device Survives A Gateway Crash
     Device Should Be Connected    vdev-crash
 
 Virtual Device Rides Out Latency
+    [Tags]    virtual    fault
     Create Device    vdev-slow
     Enroll Device    vdev-slow
     Inject Network Fault    latency    ms=300
@@ -33,6 +36,7 @@ Virtual Device Rides Out Latency
     [Teardown]    Run Keywords    Clear Network Faults    AND    End Test
 
 Revoked Device Is Cut Off
+    [Tags]    virtual    fault
     Create Device    vdev-revoked
     Enroll Device    vdev-revoked
     Device Should Be Connected    vdev-revoked

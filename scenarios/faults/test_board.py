@@ -16,8 +16,9 @@ from scenarios.steps import (
 from wasmbed import examples
 from wasmbed.waiting import Seen
 
-pytestmark = [allure.feature("Faults"), pytest.mark.board("stm32f4_discovery")]
+pytestmark = [allure.feature("Faults"), pytest.mark.board]
 
+@pytest.mark.wasm_memory
 @allure.story("Power cut between deploy chunks: the device recovers and the module runs")
 @pytest.mark.fault("board")
 def test_power_cut_mid_deployment(api, connected_board, gateway, faults, wait_for):
@@ -26,13 +27,14 @@ def test_power_cut_mid_deployment(api, connected_board, gateway, faults, wait_fo
     wait_for(lambda: gateway_chunks_acked(gateway) >= 4 or Seen("fewer chunks"), 60,
              "4 chunks acknowledged", ignore=(httpx.HTTPError, StopIteration))
     faults.power_cut(b)
-    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line("wasmbed: boot", 60)
     b.console.wait_for_line(rf"wasmbed: (enrolled|connected) id={name}\b", 90)
     b.console.wait_for_line(r"wasmbed: app big@1 running", 120)
     wait_for(lambda: app_device_phase(api, "big", name, "Running"), 30, "big Running")
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")
 
 
+@pytest.mark.wasm_memory
 @allure.story("Power cut while a module runs: the API stops saying Running and redeploys")
 @pytest.mark.fault("board")
 def test_power_cut_while_running_redeploys(api, connected_board, faults, wait_for):
@@ -42,7 +44,7 @@ def test_power_cut_while_running_redeploys(api, connected_board, faults, wait_fo
     wait_for(lambda: app_device_phase(api, "sleeper", name, "Running"), 30, "Running")
     since = api.request("GET", "/api/v1/applications")["resourceVersion"]
     faults.power_cut(b)
-    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line("wasmbed: boot", 60)
     b.console.wait_for_line(r"wasmbed: app sleeper@1 running", 120)
     history = entry_history(api, "sleeper", name, since, until="Running")
     with allure.step(f"phases seen: {history}"):
@@ -66,7 +68,7 @@ def test_paused_cpu_recovers(api, connected_board, faults, wait_for):
 def test_firmware_partition(api, connected_board, firmware_bridge, faults, wait_for):
     name, b = connected_board
     faults.network(firmware_bridge).partition(seconds=6)
-    b.console.wait_for_line(r"wasmbed: disconnected: ", 20)  # no acks, or a broken link
+    b.console.wait_for_line(r"wasmbed: disconnected: ", 60)  # no acks, or a broken link
     wait_for(lambda: device_phase(api, name, "Disconnected"), 20, f"{name} Disconnected")
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
@@ -108,7 +110,7 @@ def test_power_cut_after_cert_write(api, board, bridge, gateway, provisioned, fa
     b.console.wait_for_line(r"wasmbed: (certificate stored in flash|flash store not writable)",
                             60)
     faults.power_cut(b)  # before the device used its new certificate
-    b.console.wait_for_line("wasmbed: boot", 10)
+    b.console.wait_for_line("wasmbed: boot", 60)
     b.console.wait_for_line(rf"wasmbed: enrolled id={name}\b", 60)
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")

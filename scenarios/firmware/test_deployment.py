@@ -6,17 +6,30 @@ import allure
 import pytest
 
 from scenarios.steps import app_device_phase, device_phase
+from wasmbed import examples
 from wasmbed.waiting import Seen
 
-pytestmark = [allure.feature("Firmware"), pytest.mark.board("stm32f4_discovery")]
+pytestmark = [allure.feature("Firmware"), pytest.mark.board]
 
 
+@allure.story("A module without linear memory runs on every board, the 32 KiB RA4M1 too")
+def test_module_without_memory_runs(api, connected_board, wait_for):
+    name, b = connected_board
+    api.create_application("fib", examples.wasm("fib"), devices=[name])
+    entry = wait_for(lambda: app_device_phase(api, "fib", name, "Completed"), 60,
+                     "fib Completed on the firmware")
+    values = [o.get("value") for o in entry["outputs"]]
+    assert values == [5, 55, 610, 6765, 6765]  # reported fib(5..20), then the result
+    b.console.wait_for_line(r"wasmbed: app fib@1 completed", 60)
+
+
+@pytest.mark.wasm_memory
 @allure.story("hello runs on the device and its output reaches the API")
 def test_hello_output_reported(api, connected_board, firmware_apps, wait_for):
     name, b = connected_board
     api.create_application("hello", firmware_apps["hello"], devices=[name])
     b.console.wait_for_line(r"wasmbed: app hello@1 running", 60)
-    b.console.wait_for_line(r"wasmbed: app hello@1 completed", 30)
+    b.console.wait_for_line(r"wasmbed: app hello@1 completed", 60)
     entry = wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 30,
                      "hello Completed on the firmware")
     kinds = [(o["kind"], o.get("text", o.get("value"))) for o in entry["outputs"]]
@@ -25,6 +38,7 @@ def test_hello_output_reported(api, connected_board, firmware_apps, wait_for):
     assert kinds[-1] == ("result", 42)
 
 
+@pytest.mark.wasm_memory
 @allure.story("counter streams values, then stops on request")
 def test_counter_streams_then_stops(api, connected_board, firmware_apps, wait_for):
     name, b = connected_board
@@ -39,10 +53,11 @@ def test_counter_streams_then_stops(api, connected_board, firmware_apps, wait_fo
     assert vals[:5] == [1, 2, 3, 4, 5]
     api.stop_application("counter")
     wait_for(lambda: app_device_phase(api, "counter", name, "Stopped"), 30, "counter Stopped")
-    b.console.wait_for_line(r"wasmbed: app counter@1 stopped", 10)
+    b.console.wait_for_line(r"wasmbed: app counter@1 stopped", 60)
     wait_for(lambda: device_phase(api, name, "Connected"), 10, f"{name} still Connected")
 
 
+@pytest.mark.wasm_memory
 @allure.story("A trapping module fails with the trap reason; the device stays Connected")
 def test_trap_reported_device_stays(api, connected_board, firmware_apps, wait_for):
     name, b = connected_board
@@ -53,6 +68,7 @@ def test_trap_reported_device_stays(api, connected_board, firmware_apps, wait_fo
     wait_for(lambda: device_phase(api, name, "Connected"), 10, f"{name} still Connected")
 
 
+@pytest.mark.wasm_memory
 @allure.story("A module that never returns is stopped by its budget")
 def test_spin_stopped_by_budget(api, connected_board, firmware_apps, wait_for):
     name, b = connected_board
@@ -62,6 +78,7 @@ def test_spin_stopped_by_budget(api, connected_board, firmware_apps, wait_for):
     wait_for(lambda: device_phase(api, name, "Connected"), 10, f"{name} still Connected")
 
 
+@pytest.mark.wasm_memory
 @allure.story("Outputs the firmware wrote into a gateway that was then killed are re-sent")
 @pytest.mark.fault("process")
 def test_outputs_survive_a_gateway_kill(api, connected_board, firmware_apps, firmware_bridge,
@@ -91,7 +108,7 @@ def test_outputs_survive_a_gateway_kill(api, connected_board, firmware_apps, fir
     seqs = sorted(set(received()))
     assert seqs == list(range(seqs[0], seqs[-1] + 1)), f"a gap in {seqs}"
     with allure.step("the counter, stopped by the lost link, is deployed and runs again"):
-        b.console.wait_for_line(r"wasmbed: app counter@1 running", 30)  # the first start
+        b.console.wait_for_line(r"wasmbed: app counter@1 running", 60)  # the first start
         b.console.wait_for_line(r"wasmbed: app counter@1 running", 60)  # and again
         wait_for(lambda: app_device_phase(api, "counter", name, "Running"), 30,
                  "counter Running again")

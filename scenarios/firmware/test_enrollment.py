@@ -6,26 +6,31 @@ import allure
 import pytest
 
 from scenarios.steps import device_phase
+from wasmbed.emulation import board_spec
 from wasmbed.pki import CertificateAuthority
 
-pytestmark = [allure.feature("Firmware"), pytest.mark.board("stm32f4_discovery")]
+pytestmark = [allure.feature("Firmware"), pytest.mark.board]
 
 
 @allure.story("Enrollment over the bridge with mutual TLS 1.3; heartbeats make it Connected")
-def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned, wait_for):
+def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned, board_target,
+                                       wait_for):
     name, blob = provisioned()
     b = board(blob=blob, paused=True)
     bridge(b, gateway)
     b.resume()
-    b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 10)
+    b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 60)
     m = b.console.wait_for_line(r"wasmbed: tls connected (\S+)", 60)
     assert m.group(1) == "TLSv1.3"
-    b.console.wait_for_line(rf"wasmbed: enrolled id={name}\b", 30)
-    b.console.wait_for_line("wasmbed: tls connecting identity=operational", 10)
+    b.console.wait_for_line(rf"wasmbed: enrolled id={name}\b", 60)
+    b.console.wait_for_line("wasmbed: tls connecting identity=operational", 60)
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
     dev = wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")
     assert dev["status"]["firmwareVersion"]
-    assert dev["status"]["capabilities"]["maxModuleSize"] == 32 * 1024
+    spec = board_spec(board_target[0])
+    assert dev["status"]["capabilities"] == {"maxModuleSize": spec.max_module_size,
+                                             "wasmRam": spec.wasm_ram}
+    assert dev["status"]["board"] == spec.name
 
 
 @allure.story("After a reset the device reconnects with its stored certificate")
@@ -35,8 +40,8 @@ def test_reset_reconnects_without_reenrolling(api, connected_board, wait_for):
     with allure.step("warm reset of the board"):
         before = len(b.console.lines)
         b.reset()
-    b.console.wait_for_line("wasmbed: boot", 10)
-    b.console.wait_for_line("wasmbed: tls connecting identity=operational", 10)
+    b.console.wait_for_line("wasmbed: boot", 60)
+    b.console.wait_for_line("wasmbed: tls connecting identity=operational", 60)
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
     assert not any("enrolled id=" in line for line in b.console.lines[before:])
     assert api.device(name)["status"]["certificate"]["serial"] == serial

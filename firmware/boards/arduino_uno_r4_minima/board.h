@@ -1,7 +1,8 @@
 /* arduino_uno_r4_minima (Renesas RA4M1, Cortex-M4 at 48 MHz). No QEMU machine: Renode only
- * (platforms/boards/arduino_uno_r4_minima.repl, which models SCI0 and SCI2).
- * 32 KiB of SRAM: the image links with an 11 KiB heap, and the firmware warns at boot that
- * this cannot hold TLS 1.3 plus a 64 KiB wasm page: the port builds, it cannot serve. */
+ * (platforms/boards/arduino_uno_r4_minima.repl).
+ * 32 KiB of SRAM: smaller link buffers and output window leave the heap room for a TLS 1.3
+ * session and a wasm module without linear memory. A module with a memory (one 64 KiB page)
+ * cannot fit; the firmware says so at boot and refuses such modules. */
 #ifndef BOARD_H
 #define BOARD_H
 
@@ -12,6 +13,9 @@
 #define BOARD_LINK_UART 0x40070000u    /* SCI0: Renode sysbus.sci0 */
 #define BOARD_PROVISION_ADDR 0x00030000u /* code flash, above the image */
 #define BOARD_STORE_ADDR 0x00038000u
+#define BOARD_LINK_RX_CAP 1536 /* the gateway sizes its frames to Hello.max_frame */
+#define BOARD_LINK_TX_CAP 1024
+#define BOARD_OUTBOX_WINDOW 2
 
 void board_init(void);
 

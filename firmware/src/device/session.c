@@ -12,8 +12,16 @@
 #include "wb_proto.h"
 #include "wb_schema.h"
 
-#define RX_CAP 4096
-#define TX_CAP 2048
+/* Link buffers: the largest frame the device accepts (announced in Hello as max_frame) and
+ * the largest it sends. Boards with little RAM set smaller ones in their board.h. */
+#ifndef BOARD_LINK_RX_CAP
+#define BOARD_LINK_RX_CAP 4096
+#endif
+#ifndef BOARD_LINK_TX_CAP
+#define BOARD_LINK_TX_CAP 2048
+#endif
+#define RX_CAP BOARD_LINK_RX_CAP
+#define TX_CAP BOARD_LINK_TX_CAP
 #define HANDSHAKE_TIMEOUT_MS 20000
 #define REPLY_TIMEOUT_MS 15000
 
@@ -27,7 +35,10 @@ static uint32_t next_id = 1;
 static char device_id[65];
 static uint32_t link_version = 1; /* what HelloAck chose; Hello/HelloAck are always 1 */
 
-static wb_msg_t msg; /* one message at a time: single-threaded, kept off the stack */
+/* One message received and one being sent at a time (single-threaded), kept off the stack:
+ * `msg` holds the request while `txm` is built to answer it. */
+static wb_msg_t msg;
+static wb_msg_t txm;
 
 static void msg_init(wb_msg_t *m, uint32_t type, uint32_t msg_id) {
     wb_msg_init(m, type, msg_id);
@@ -135,11 +146,11 @@ static int heartbeat(void) {
 }
 
 static int reply_error(uint32_t msg_id, uint32_t code, const char *text) {
-    static wb_msg_t reply; /* `msg` still holds the request being answered */
-    msg_init(&reply, WB_MSG_ERROR, msg_id);
-    wb_set_uint(&reply, WB_ERROR_CODE, code);
-    wb_set_str(&reply, WB_ERROR_MESSAGE, text);
-    return send_msg(&reply);
+    wb_msg_t *const reply = &txm;
+    msg_init(reply, WB_MSG_ERROR, msg_id);
+    wb_set_uint(reply, WB_ERROR_CODE, code);
+    wb_set_str(reply, WB_ERROR_MESSAGE, text);
+    return send_msg(reply);
 }
 
 /* --- the operational session ----------------------------------------------------------- */
@@ -150,37 +161,37 @@ static bool link_failed, run_pending;
 
 static int send_ack(uint32_t msg_id, wb_span_t module_id, int step, uint32_t offset,
                     const app_error_t *err) {
-    static wb_msg_t ack;
-    msg_init(&ack, WB_MSG_DEPLOY_ACK, msg_id);
-    wb_set_span(&ack, WB_DEPLOY_ACK_MODULE_ID, module_id.ptr, module_id.len);
-    wb_set_uint(&ack, WB_DEPLOY_ACK_STEP, (uint64_t)step);
-    wb_set_uint(&ack, WB_DEPLOY_ACK_OFFSET, offset);
-    wb_set_bool(&ack, WB_DEPLOY_ACK_OK, err->code == 0);
+    wb_msg_t *const ack = &txm;
+    msg_init(ack, WB_MSG_DEPLOY_ACK, msg_id);
+    wb_set_span(ack, WB_DEPLOY_ACK_MODULE_ID, module_id.ptr, module_id.len);
+    wb_set_uint(ack, WB_DEPLOY_ACK_STEP, (uint64_t)step);
+    wb_set_uint(ack, WB_DEPLOY_ACK_OFFSET, offset);
+    wb_set_bool(ack, WB_DEPLOY_ACK_OK, err->code == 0);
     if (err->code) {
-        wb_set_uint(&ack, WB_DEPLOY_ACK_ERROR_CODE, (uint64_t)err->code);
-        wb_set_str(&ack, WB_DEPLOY_ACK_ERROR, err->text);
+        wb_set_uint(ack, WB_DEPLOY_ACK_ERROR_CODE, (uint64_t)err->code);
+        wb_set_str(ack, WB_DEPLOY_ACK_ERROR, err->text);
     }
-    return send_msg(&ack);
+    return send_msg(ack);
 }
 
 static int send_status(const char *module_id, int state, const char *error) {
-    static wb_msg_t st;
-    msg_init(&st, WB_MSG_APP_STATUS, next_id++);
-    wb_set_str(&st, WB_APP_STATUS_MODULE_ID, module_id);
-    wb_set_uint(&st, WB_APP_STATUS_STATE, (uint64_t)state);
-    if (error && error[0]) wb_set_str(&st, WB_APP_STATUS_ERROR, error);
-    return send_msg(&st);
+    wb_msg_t *const st = &txm;
+    msg_init(st, WB_MSG_APP_STATUS, next_id++);
+    wb_set_str(st, WB_APP_STATUS_MODULE_ID, module_id);
+    wb_set_uint(st, WB_APP_STATUS_STATE, (uint64_t)state);
+    if (error && error[0]) wb_set_str(st, WB_APP_STATUS_ERROR, error);
+    return send_msg(st);
 }
 
 static int send_output(const outbox_entry_t *e) {
-    static wb_msg_t out;
-    msg_init(&out, WB_MSG_APP_OUTPUT, next_id++);
-    wb_set_str(&out, WB_APP_OUTPUT_MODULE_ID, e->module_id);
-    wb_set_uint(&out, WB_APP_OUTPUT_SEQ, e->seq);
-    wb_set_uint(&out, WB_APP_OUTPUT_KIND, e->kind);
-    if (e->has_text) wb_set_span(&out, WB_APP_OUTPUT_TEXT, e->text, e->len);
-    else wb_set_int(&out, WB_APP_OUTPUT_VALUE, e->value);
-    return send_msg(&out);
+    wb_msg_t *const out = &txm;
+    msg_init(out, WB_MSG_APP_OUTPUT, next_id++);
+    wb_set_str(out, WB_APP_OUTPUT_MODULE_ID, e->module_id);
+    wb_set_uint(out, WB_APP_OUTPUT_SEQ, e->seq);
+    wb_set_uint(out, WB_APP_OUTPUT_KIND, e->kind);
+    if (e->has_text) wb_set_span(out, WB_APP_OUTPUT_TEXT, e->text, e->len);
+    else wb_set_int(out, WB_APP_OUTPUT_VALUE, e->value);
+    return send_msg(out);
 }
 
 static int service_step(bool busy, uint32_t wait_ms);

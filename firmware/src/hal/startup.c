@@ -16,11 +16,13 @@ void reset_handler(void) {
     for (;;) hal_reset();
 }
 
-static void fault_handler(void) {
+static void fault_reset(void) {
     static const char text[] = "wasmbed: fault: CPU fault, resetting\r\n";
     hal_console_write(text, sizeof text - 1);
     hal_reset();
 }
+/* A firmware may handle faults itself (the conformance firmware steps over them). */
+void hal_fault(void) __attribute__((weak, alias("fault_reset")));
 
 void systick_handler(void) { ticks_ms++; }
 static void default_handler(void) { for (;;) {} }
@@ -28,7 +30,7 @@ static void default_handler(void) { for (;;) {} }
 uint32_t hal_millis(void) { return ticks_ms; }
 
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
-    (void (*)(void))(&_stack_top), reset_handler, fault_handler, fault_handler,
-    fault_handler, fault_handler, fault_handler, 0, 0, 0, 0, default_handler, default_handler, 0,
+    (void (*)(void))(&_stack_top), reset_handler, hal_fault, hal_fault,
+    hal_fault, hal_fault, hal_fault, 0, 0, 0, 0, default_handler, default_handler, 0,
     default_handler, systick_handler,
 };

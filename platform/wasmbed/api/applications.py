@@ -15,7 +15,7 @@ from wasmbed.api.context import ApiContext
 from wasmbed.api.models import ApplicationCreate
 from wasmbed.compile import check_imports
 from wasmbed.httperrors import api_error
-from wasmbed.modules import check_module
+from wasmbed.modules import check_module, linear_memory_bytes
 from wasmbed.resources import FINALIZER
 from wasmbed.store import Conflict, new_resource
 from wasmbed.store.selectors import LabelSelector
@@ -43,7 +43,7 @@ async def create_application(ctx: ApiContext, body: ApplicationCreate) -> dict[s
                         "use only the host functions of wasmbed_app.h and export the entry")
     spec = body.model_dump(exclude={"name", "labels", "source"})
     spec.update(wasmBytes=wasm_b64, sha256=module.sha256, wasmSize=len(module.wasm),
-                name=body.name)
+                memoryBytes=linear_memory_bytes(module.wasm), name=body.name)
     obj = new_resource("Application", body.name, spec, body.labels)
     obj["metadata"]["finalizers"] = [FINALIZER]
     created = await ctx.store.create(obj)

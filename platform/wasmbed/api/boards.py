@@ -100,7 +100,8 @@ class BoardManager:
         directory.mkdir(parents=True)
         pki = self.ctx.pki
         blob, key = write_blob(directory / "provision.blob", req.name, pki.factory,
-                               pki.platform, gateway)
+                               pki.platform, gateway, wasm_ram=spec.wasm_ram,
+                               max_module_size=spec.max_module_size)
         await register_device(self.ctx, req.name, spec.name, base64.b64decode(key),
                               req.labels, device_type="emulated")
         qemu = QemuBoard(spec, elf, directory, loads=[(blob, spec.provision_addr)],

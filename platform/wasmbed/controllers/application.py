@@ -158,6 +158,8 @@ class ApplicationController(Controller):
         size = len(base64.b64decode(wasm_b64))
         caps = dstatus.get("capabilities") or {}
         memory = int(config.get("memoryLimit", DEFAULT_MEMORY_LIMIT))
+        if spec.get("memoryBytes") == 0:
+            memory = 0  # a module without linear memory needs none, whatever the limit
         if caps.get("maxModuleSize") is not None and size > caps["maxModuleSize"]:
             await self._update_entry(app, dev, entry, phase="Failed", moduleId=mid,
                                      error=f"module is {size} bytes; device {dev} accepts at "

@@ -25,6 +25,10 @@ class BoardSpec:
     link_uart: str
     provision_addr: int
     store_addr: int
+    systick_hz: int = 0  # the core clock the firmware configures (its BOARD_CPU_HZ)
+    wasm_ram: int = 72 * 1024  # what the firmware offers modules (the provisioning blob says)
+    max_module_size: int = 32 * 1024
+    renode_svd: bool = False  # Renode's description downloads an SVD (replaced offline)
 
     def firmware_elf(self, build_dir: Path | None = None) -> Path:
         return (build_dir or FIRMWARE_DIR / "build") / self.name / "firmware.elf"
@@ -45,15 +49,18 @@ CATALOG: dict[str, BoardSpec] = {
     "stm32f4_discovery": BoardSpec(
         "stm32f4_discovery", "STM32F407 (Cortex-M4)",
         "platforms/boards/stm32f4_discovery.repl", "netduinoplus2",
-        "sysbus.usart1", "sysbus.usart2", 0x080C0000, 0x080E0000),
+        "sysbus.usart1", "sysbus.usart2", 0x080C0000, 0x080E0000,
+        systick_hz=168_000_000, renode_svd=True),
     "arduino_nano_33_ble": BoardSpec(
         "arduino_nano_33_ble", "nRF52840 (Cortex-M4F)",
         "platforms/boards/arduino_nano_33_ble.repl", None,
-        "sysbus.uart0", "sysbus.uart1", 0x000E0000, 0x000F0000),
+        "sysbus.uart0", "sysbus.uart1", 0x000E0000, 0x000F0000,
+        systick_hz=64_000_000, renode_svd=True),
     "arduino_uno_r4_minima": BoardSpec(
         "arduino_uno_r4_minima", "RA4M1 (Cortex-M4)",
         "platforms/boards/arduino_uno_r4_minima.repl", None,
-        "sysbus.sci2", "sysbus.sci0", 0x00030000, 0x00038000),
+        "sysbus.sci2", "sysbus.sci0", 0x00030000, 0x00038000, systick_hz=48_000_000,
+        wasm_ram=0, max_module_size=4096),  # 32 KiB SRAM: modules without linear memory
 }
 
 

@@ -3,7 +3,9 @@
 `wait_for_line` consumes output the way Renode's terminal tester does: each call searches
 the lines after the previous match, so a test reads the console as a sequence of events.
 With `include_unfinished` it also matches the line still being written (a prompt); the
-part it consumed is not matched again once that line completes.
+part it consumed is not matched again once that line completes. As Renode's tester does,
+lines lose their carriage returns and ANSI colour (SGR) codes before anyone matches them;
+other readers (robot's terminal testers) follow `lines` and `partial` under `cond`.
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ from pathlib import Path
 
 from wasmbed.waiting import WaitTimeout
 
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+
 
 class Console:
     def __init__(self, address: tuple[str, int], log_path: Path | None = None) -> None:
         self.sock = socket.create_connection(address, timeout=10)
         self.sock.settimeout(None)
         self.lines: list[str] = []
+        self.times: list[float] = []  # when each line completed (monotonic seconds)
+        self.started = time.monotonic()
         self._partial = ""
         self._partial_used = 0  # chars of the unfinished line a match already consumed
         self._offsets: dict[int, int] = {}  # line index -> chars consumed while unfinished
         self._cursor = 0
         self._cond = threading.Condition()
+        self.cond = self._cond  # readers wait on it for new output
         self._log = log_path.open("a") if log_path else None
         self._closed = False
         self._thread = threading.Thread(target=self._pump, daemon=True, name="console")
@@ -45,10 +52,12 @@ class Console:
                     return
                 text = self._partial + data.decode("utf-8", "replace").replace("\r", "")
                 *complete, self._partial = text.split("\n")
+                complete = [SGR.sub("", line) for line in complete]
                 if complete and self._partial_used:
                     self._offsets[len(self.lines)] = self._partial_used
                     self._partial_used = 0
                 self.lines.extend(complete)
+                self.times.extend([time.monotonic()] * len(complete))
                 if self._log and complete:
                     self._log.write("".join(f"{line}\n" for line in complete))
                     self._log.flush()
@@ -87,6 +96,15 @@ class Console:
                     raise WaitTimeout(self._failure(f"a console line matching {pattern!r}",
                                                     timeout))
                 self._cond.wait(remaining)
+
+    @property
+    def partial(self) -> str:
+        """The line being written now (no newline yet), colour codes removed."""
+        return SGR.sub("", self._partial)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def next_line(self, timeout: float = 10.0) -> str:
         """The next complete line after the last match (consumed)."""

@@ -65,19 +65,26 @@ class QemuBoard(EmulatedBoard):
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self, timeout: float = 15.0, *, run: bool = True) -> QemuBoard:
-        """Boot; with run=False the CPU stays halted until resume() (attach links first)."""
-        self.qmp_path.unlink(missing_ok=True)
-        self.process.start()
-        wait_for(self._qmp_ready, timeout, f"QEMU's QMP socket for {self.spec.name}")
-        qmp = QEMUMonitorProtocol(str(self.qmp_path))
-        qmp.connect()
-        self.qmp = qmp
-        ports = self.ports = self._ports()
-        self.process.argv = self._argv()  # a power cycle keeps the board's "wiring"
-        self.link_address = ("127.0.0.1", ports["link"])
-        self.console = Console(("127.0.0.1", ports["console"]), self.workdir / "console.log")
-        if run:
-            self.resume()
+        """Boot; with run=False the CPU stays halted until resume() (attach links first).
+        Whatever fails, nothing is left running."""
+        try:
+            self.qmp_path.unlink(missing_ok=True)
+            self.process.start()
+            wait_for(self._qmp_ready, timeout, f"QEMU's QMP socket for {self.spec.name}")
+            qmp = QEMUMonitorProtocol(str(self.qmp_path))
+            qmp.connect()
+            self.qmp = qmp
+            ports = self.ports = self._ports()
+            self.process.argv = self._argv()  # a power cycle keeps the board's "wiring"
+            self.link_address = ("127.0.0.1", ports["link"])
+            self.console = Console(("127.0.0.1", ports["console"]),
+                                   self.workdir / "console.log")
+            if run:
+                self.resume()
+        except BaseException:
+            self._detach()
+            self.process.stop()
+            raise
         return self
 
     def _qmp_ready(self) -> Any:
@@ -93,6 +100,13 @@ class QemuBoard(EmulatedBoard):
             if m and chardev["label"] in ("console", "link"):
                 ports[chardev["label"]] = int(m.group(1))
         return ports
+
+    def registers(self) -> dict[str, int]:
+        """The CPU's core registers (R0..R15, XPSR, ...) as QEMU shows them."""
+        assert self.qmp
+        text = self.qmp.cmd("human-monitor-command", **{"command-line": "info registers"})
+        return {name: int(value, 16) for name, value in
+                re.findall(r"\b([A-Z][A-Z0-9]*)=([0-9a-fA-F]{8})\b", str(text))}
 
     def reset(self) -> None:
         """Warm reset: the CPU restarts; RAM marked .noinit survives, as on an MCU."""

@@ -39,6 +39,7 @@ from wasmbed.protocol import (
     ProtocolError,
     StopApp,
 )
+from wasmbed.protocol.framing import max_chunk_data
 from wasmbed.protocol.link import MessageLink
 from wasmbed.protocol.schema import Message
 from wasmbed.reports import HeartbeatSeen, ModuleOutput, ModuleState, SessionEnded, SessionOpened
@@ -90,6 +91,8 @@ class DeviceSession:
                               f"no common protocol version (gateway speaks {SUPPORTED_VERSIONS})")
             return
         self.board, self.firmware = env.message.board, env.message.firmware
+        if env.message.max_frame is not None:  # never send the device a frame it refuses
+            self.link.peer_max_frame = min(self.link.max_frame, env.message.max_frame)
         await self.link.send(HelloAck(max(common), self.gw.config.name, int(time.time()),
                                       self.gw.config.heartbeat_interval,
                                       None if self.bootstrap else self.device_id),
@@ -260,7 +263,10 @@ class DeviceSession:
 
     async def _transfer(self, op: Op) -> None:
         assert op.wasm is not None and op.sha256 is not None
-        wasm, cache, chunk = op.wasm, self.gw.cache, self.gw.config.chunk_size
+        wasm, cache = op.wasm, self.gw.cache
+        # the configured chunk size, or less when the device announced a smaller max frame
+        chunk = min(self.gw.config.chunk_size,
+                    max_chunk_data(self.link.peer_max_frame, op.module_id, self.link.version))
         self._report_app(op, "DEPLOYING")
         ack = await self._request(DeployBegin(op.module_id, len(wasm), op.sha256, op.entry or "run",
                                               op.memory_limit or 0, op.fuel_limit or 0, chunk))

@@ -77,3 +77,15 @@ class FrameReader:
             raise errors.TruncatedFrame(
                 f"stream ended after {len(exc.partial)} of {length} payload bytes"
             ) from exc
+
+
+def max_chunk_data(max_frame: int, module_id: str, version: int) -> int:
+    """The most module bytes one DeployChunk for `module_id` can carry in a frame of at most
+    `max_frame` payload bytes (the receiver's announced limit)."""
+    from wasmbed.protocol.codec import encode
+    from wasmbed.protocol.messages import DeployChunk
+
+    empty = len(encode(DeployChunk(module_id, 2**32 - 1, b""), 2**32 - 1, version))
+    room = max_frame - empty
+    # the byte string's head grows with its length: 1 byte below 24, 3 up to 65535, 5 above
+    return max(0, room - (4 if room > 65535 + 4 else 2 if room > 23 + 2 else 0))

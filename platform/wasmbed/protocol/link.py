@@ -73,6 +73,7 @@ class MessageLink:
         self._next_id = 1
         self._send_lock = asyncio.Lock()
         self.version = HELLO_VERSION  # until HelloAck chooses one
+        self.peer_max_frame = max_frame  # what the peer accepts (a device says in Hello)
 
     def next_id(self) -> int:
         msg_id = self._next_id
@@ -82,7 +83,7 @@ class MessageLink:
     async def send(self, message: Message, reply_to: int | None = None) -> int:
         """Send a message (echoing `reply_to` as its id when it answers a request)."""
         msg_id = reply_to if reply_to is not None else self.next_id()
-        data = frame(encode(message, msg_id, self.version), self.max_frame)
+        data = frame(encode(message, msg_id, self.version), self.peer_max_frame)
         async with self._send_lock:
             self.writer.write(data)
             await self.writer.drain()
