@@ -32,7 +32,7 @@ def spaced(name: str) -> str:
 def _split_params(text: str) -> list[str]:
     parts, depth, cur = [], 0, ""
     for ch in text:
-        depth += ch in "<([" 
+        depth += ch in "<(["
         depth -= ch in ">)]"
         if ch == "," and depth == 0:
             parts.append(cur)

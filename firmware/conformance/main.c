@@ -20,14 +20,25 @@
 
 #include "board.h"
 #include "hal.h"
+#include "rx_ring.h"
 
 typedef struct {
-    volatile uint32_t SR, DR;
+    volatile uint32_t SR, DR, BRR, CR1;
 } usart_regs_t;
 
 #define SR_RXNE (1u << 5)
+#define CR1_RXNEIE (1u << 5)
 static usart_regs_t *const console = (usart_regs_t *)BOARD_CONSOLE_UART;
+static rx_ring_t console_rx;
 volatile uint32_t fault_count;
+
+/* Typed characters land in a ring; the main loop sleeps until there are some. */
+void board_console_isr(void) {
+    while (console->SR & SR_RXNE) {
+        uint8_t c = (uint8_t)console->DR;
+        if (!rx_ring_full(&console_rx)) rx_ring_put(&console_rx, c);
+    }
+}
 
 /* Step over the faulting instruction (16- or 32-bit Thumb) and return to the program. */
 __attribute__((naked)) void hal_fault(void) {
@@ -53,7 +64,7 @@ __attribute__((naked)) void hal_fault(void) {
 
 static void wait_ms(uint32_t ms) {
     uint32_t start = hal_millis();
-    while (hal_millis() - start < ms) {}
+    while (hal_millis() - start < ms) hal_idle();
 }
 
 static void run(char *line) {
@@ -81,6 +92,8 @@ static void run(char *line) {
 
 int main(void) {
     hal_init();
+    console->CR1 |= CR1_RXNEIE;
+    hal_irq_enable(BOARD_CONSOLE_IRQ);
     printf("conformance: boot board=%s\r\n", BOARD_NAME);
     printf("colour: \x1b[32mgreen\x1b[0m text\r\n");
     hal_console_write("nul: a\0b\r\n", 10);
@@ -90,8 +103,12 @@ int main(void) {
     char line[96];
     size_t len = 0;
     for (;;) {
-        if (!(console->SR & SR_RXNE)) continue;
-        char c = (char)console->DR;
+        uint8_t byte;
+        if (!rx_ring_take(&console_rx, &byte, 1)) {
+            hal_idle();
+            continue;
+        }
+        char c = (char)byte;
         if (c == '\r' || c == '\n') {
             line[len] = 0;
             printf("\r\n");

@@ -13,6 +13,12 @@ command -v dpkg-source >/dev/null || need+=(dpkg-dev)
 command -v make >/dev/null || need+=(make)
 command -v clang >/dev/null || need+=(clang)
 command -v wasm-ld >/dev/null || need+=(lld)
+# libFuzzer's runtime for the C fuzz targets (./run fuzz; firmware/tests/test_fuzzing.py)
+if command -v clang >/dev/null; then
+  [ -e "$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ] || need+=(libclang-rt-dev)
+else
+  need+=(libclang-rt-dev)
+fi
 command -v faketime >/dev/null || need+=(faketime)  # clock-skew fault scenarios
 command -v bwrap >/dev/null || need+=(bubblewrap)    # the compile sandbox
 [ -x /usr/bin/chromium ] || need+=(chromium)          # report (and dashboard) browser tests

@@ -12,11 +12,10 @@
 #define FIRMWARE_VERSION "0.1.0"
 #endif
 
-void clock_set_unix(int64_t unix_s);
 
 static void idle_ms(uint32_t ms) {
     uint32_t start = hal_millis();
-    while (hal_millis() - start < ms) __asm__ volatile("wfi");
+    while (hal_millis() - start < ms) hal_idle();
 }
 
 /* A TLS 1.3 session and a module with one 64 KiB wasm page need this much heap; below it a

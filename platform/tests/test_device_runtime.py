@@ -76,3 +76,23 @@ def test_missing_entry_and_invalid_bytes():
         runner(bytes(wasmtime.wat2wasm("(module)")))
     with pytest.raises(ModuleRejected, match="invalid wasm"):
         runner(b"\x00asm\x01\x00\x00\x00\xff")
+
+
+def test_a_trap_survives_a_crash_reporter_enabled_after_import():
+    """wasmtime takes its trap signals with the first engine; an engine made at import time
+    let pytest's faulthandler (enabled after plugins import the platform) turn every trap
+    into "Fatal Python error: Illegal instruction"."""
+    import subprocess
+    import sys
+
+    code = ("import faulthandler, sys, time\n"
+            "import wasmbed.api.main, wasmbed.compile, wasmbed.gateway.server, wasmbed.modules\n"
+            "faulthandler.enable(file=sys.stderr)\n"
+            "from wasmbed import examples\n"
+            "from wasmbed.device.runtime import WasmRunner\n"
+            "r = WasmRunner(examples.wasm('trap'), entry='run', memory_limit=65536,\n"
+            "               fuel_limit=10**7, output=lambda *a: None, boot_time=time.monotonic())\n"
+            "print(r.run().state.name)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "FAILED", done.stderr[-2000:]

@@ -107,6 +107,42 @@ def test_frame_refuses_payload_over_max():
         frame(b"x" * (DEFAULT_MAX_FRAME + 1))
 
 
+def test_frame_refuses_an_empty_payload_every_receiver_would_refuse():
+    with pytest.raises(E.MalformedCbor):
+        frame(b"")
+
+
+def test_an_empty_frame_is_malformed_not_too_large():
+    with pytest.raises(E.MalformedCbor):
+        FrameDecoder().feed(b"\x00\x00\x00\x00")
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1000])
+def test_a_bad_header_never_costs_the_frames_before_it(chunk):
+    """Every good frame before a bad header is delivered, however the bytes arrive; the
+    error comes after them, and stays."""
+    good = [encode(Heartbeat(i, i, []), i) for i in range(3)]
+    stream = b"".join(frame(p) for p in good) + (2**31).to_bytes(4, "big") + b"junk"
+    dec, out = FrameDecoder(max_frame=1024), []
+    with pytest.raises(E.FrameTooLarge):
+        for i in range(0, len(stream), chunk):
+            out += dec.feed(stream[i:i + chunk])
+        dec.close()
+    assert out == good
+    with pytest.raises(E.FrameTooLarge):
+        dec.feed(frame(good[0]))
+
+
+@pytest.mark.parametrize("digits_bytes", [1, 2000, 60000])
+def test_huge_integers_are_a_protocol_error_not_a_value_error(digits_bytes):
+    """A bignum of more than 4300 digits once escaped as ValueError (Python's int-to-string
+    limit, hit while formatting the error)."""
+    big = b"\xc2\x5a" + digits_bytes.to_bytes(4, "big") + b"\xff" * digits_bytes
+    for payload in (big, b"\xa4\x00" + big + b"\x01\x05\x02\x01\x03\xa0"):
+        with pytest.raises(E.MalformedCbor):
+            decode(payload)
+
+
 async def _read_all(data: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> list[bytes]:
     reader = asyncio.StreamReader()
     reader.feed_data(data)

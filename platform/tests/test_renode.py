@@ -25,9 +25,10 @@ from wasmbed.emulation.renode import (
 def test_resc_files_are_the_generated_ones(board):
     spec = board_spec(board)
     committed = (RESC_DIR / f"{board}.resc").read_text()
-    assert committed == render_resc(spec), f"regenerate renode/{board}.resc"
+    assert committed == render_resc(spec), \
+        f"renode/{board}.resc is stale: run tools/renode_scripts.py"
     assert (RESC_DIR / f"{board}.repl").read_text() == render_repl(spec), \
-        f"regenerate renode/{board}.repl"
+        f"renode/{board}.repl is stale: run tools/renode_scripts.py"
     assert "ApplySVD @" not in render_repl(spec)
     board_h = (FIRMWARE_DIR / "boards" / board / "board.h").read_text()
     assert f"#define BOARD_CPU_HZ {spec.systick_hz}u" in board_h, "catalog and board.h differ"

@@ -18,6 +18,7 @@ import wasmtime
 
 from wasmbed import sandbox
 from wasmbed.device.runtime import HOST_FUNCTIONS
+from wasmbed.modules import inspection_engine
 from wasmbed.paths import REPO
 
 HEADER = REPO / "firmware" / "apps" / "wasmbed_app.h"
@@ -29,7 +30,6 @@ C_FLAGS = ["--target=wasm32", "-nostdlib", "-O2", "-ferror-limit=20", "-Wl,--no-
            "-Wl,--allow-undefined", "-Wl,-z,stack-size=4096", "-Wl,--initial-memory=65536",
            "-Wl,--max-memory=65536"]
 RUST_TARGET = "wasm32-unknown-unknown"
-_ENGINE = wasmtime.Engine()
 
 
 class CompileUnavailable(Exception):
@@ -78,7 +78,7 @@ def _rust_missing() -> str | None:
 def check_imports(wasm: bytes, entry: str = "run") -> list[str]:
     """What would stop a device from running this module: unknown imports, wrong
     signatures, no entry function."""
-    module = wasmtime.Module(_ENGINE, wasm)
+    module = wasmtime.Module(inspection_engine(), wasm)
     problems = []
     for imp in module.imports:
         ty = imp.type

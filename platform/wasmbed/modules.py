@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -12,7 +13,16 @@ import wasmtime
 
 from wasmbed.httperrors import api_error
 
-_VALIDATOR = wasmtime.Engine()
+
+@functools.cache
+def inspection_engine() -> wasmtime.Engine:
+    """The engine that validates and inspects modules (never runs them). Made on first use,
+    not at import: wasmtime installs its trap (SIGILL/SIGSEGV)
+    handlers with the first engine, and a crash reporter enabled after that (pytest's
+    faulthandler) would take those signals from every later engine's traps."""
+    return wasmtime.Engine()
+
+
 # Far above what a Cortex-M device holds (they advertise their own maxModuleSize), low enough
 # that no module can make a list, a watch or a gateway push slow.
 MAX_MODULE_BYTES = 1024 * 1024
@@ -42,7 +52,7 @@ def check_module(wasm_b64: str, expected_sha256: str | None = None) -> CheckedMo
                         f"sha256 of the module is {digest}, but {expected_sha256} was given",
                         "the module was altered, or the hash is for another file")
     try:
-        wasmtime.Module.validate(_VALIDATOR, wasm)
+        wasmtime.Module.validate(inspection_engine(), wasm)
     except wasmtime.WasmtimeError as exc:
         raise api_error(422, "InvalidModule",
                         f"not a valid WebAssembly module: {str(exc).splitlines()[0]}",

@@ -31,7 +31,9 @@ A Failed Wait Consumes Nothing
     Wait For Line On Uart    conformance: boot
 
 Regex Groups, Unmatched Ones Empty
-    ${r}=    Wait For Line On Uart    alpha=(\\d) beta=(\\d)( gamma=(\\d))?    treatAsRegex=true
+    # Renode takes any argument starting `word=` as a named argument (Keyword.cs), even a
+    # positional pattern such as `alpha=(\\d)`: the pattern starts at `pair:`
+    ${r}=    Wait For Line On Uart    pair: alpha\=(\\d) beta\=(\\d)( gamma\=(\\d))?    treatAsRegex=true
     Should Be Equal    ${r.groups}[0]    1
     Should Be Equal    ${r.groups}[1]    2
     Should Be Equal    ${r.groups}[2]    ${EMPTY}
@@ -53,6 +55,9 @@ A Prompt Matches On An Unfinished Line
 Next Line And Match Next Line
     Wait For Prompt On Uart    >
     Write Line To Uart    count 3
+    # the echo wait consumed the line up to the echoed text: what is left of it is next
+    ${rest}=    Wait For Next Line On Uart
+    Should Be Equal    ${rest.line}    ${EMPTY}
     ${r}=    Wait For Next Line On Uart
     Should Be Equal    ${r.line}    count 1
     Run Keyword And Expect Error    *Terminal tester failed!*
@@ -87,7 +92,8 @@ Characters And Keys
     Wait For Line On Uart    pong
 
 An Idle Uart And A Busy One
-    Wait For Prompt On Uart    >
+    # the whole prompt, its space too: a character after the wait began is not idle
+    Wait For Prompt On Uart    >${SPACE}
     Test If Uart Is Idle    1
     Write Line To Uart    tick 30
     Run Keyword And Expect Error    *Terminal tester failed!*
@@ -104,9 +110,13 @@ Tester Ids And The Default Tester
     Wait For Line On Uart    conformance: boot    testerId=0
 
 The Report Shows What Was Seen
-    Wait For Line On Uart    conformance: ready
+    # cleared first: the boot lines hold a NUL byte, which Renode's XML-RPC cannot carry
+    Wait For Prompt On Uart    >
+    Clear Terminal Tester Report
+    Write Line To Uart    ping
+    Wait For Line On Uart    pong
     ${report}=    Get Terminal Tester Report
-    Should Contain    ${report}    conformance: boot
+    Should Contain    ${report}    pong
 
 The Log Tester Sees The Emulator Log
     Create Log Tester    10

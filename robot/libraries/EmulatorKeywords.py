@@ -69,11 +69,14 @@ UNSUPPORTED = {
 }
 # not re-executed by Requires (Renode's Replay.Never, and the snapshot keywords themselves)
 NOT_RECORDED = {"provides", "requires", "reset_emulation", "log_to_file"}
-# keywords the issue names that Renode 1.15.3 does not have (so neither do we)
-NOT_IN_RENODE_1_15_3 = {
-    "Wait For Bytes On Uart": "added to Renode after 1.15.3",
-    "Allocate Temporary Directory": "added to Renode after 1.15.3",
-    "Register Failing Uart String": "not a keyword of Renode 1.15.3",
+# what we take from Renode after 1.15.3 (its master, RobotFrameworkEngine, late 2026):
+# keywords 1.15.3 lacks, and trailing arguments added to 1.15.3 keywords (pass them by name;
+# on renode-test 1.15.3 a suite using them fails with "Arguments types do not match")
+AFTER_RENODE_1_15_3: dict[str, list[str]] = {
+    "Wait For Bytes On Uart": [], "Allocate Temporary Directory": [],
+    "Create Terminal Tester": ["binaryMode"],
+    "Create Log Tester": ["maxLogEntries"],
+    "Wait For Log Entry": ["startEmulation"],
 }
 
 
@@ -108,9 +111,11 @@ class Tester:
     """Renode's TerminalTester over a board console's lines: its own consumption cursor,
     and a report of everything it has seen and every event."""
 
-    def __init__(self, machine: Machine, uart: str, timeout: float) -> None:
-        self.machine, self.uart, self.timeout = machine, uart, timeout
+    def __init__(self, machine: Machine, uart: str, timeout: float, binary: bool = False) \
+            -> None:
+        self.machine, self.uart, self.timeout, self.binary = machine, uart, timeout, binary
         self.cursor: int | None = None  # first unconsumed complete line (None: not attached)
+        self.byte_cursor = 0  # binary mode: first unconsumed byte of console.received
         self.partial_line = -1  # index the unfinished line will have, when it was consumed
         self.partial_used = 0  # characters of that line already consumed
         self.report: list[str] = []
@@ -125,6 +130,27 @@ class Tester:
             self.cursor = 0  # attached at the board's start: everything it printed
         return console
 
+    def find_bytes(self, console: Console, pattern: str, regex: bool, at_start: bool) \
+            -> tuple[bytes, list[bytes], float] | None:
+        """Renode's binary-mode CheckUnfinishedLine: every byte is one unfinished line (no
+        line ends, NULs kept); a match consumes up to its end. Latin-1 maps byte to char."""
+        text = bytes(console.received[self.byte_cursor:]).decode("latin-1")
+        if regex:
+            m = re.compile(pattern, re.DOTALL).search(text)
+            span = (m.start(), m.end()) if m else None
+            groups = [(g or "").encode("latin-1") for g in m.groups()] if m else []
+        else:
+            needle = bytes.fromhex("".join(pattern.split())).decode("latin-1")
+            start = text.find(needle)
+            span = (start, start + len(needle)) if start != -1 else None
+            groups = []
+        if span is None or (at_start and span[0] != 0):
+            return None
+        self.byte_cursor += span[1]
+        self.report.append(f"(Bytes >>{pattern}<< event: success)")
+        return text[span[0]:span[1]].encode("latin-1"), groups, \
+            (time.monotonic() - console.started) * 1000
+
     def _content(self, console: Console, index: int) -> str:
         line = console.lines[index]
         return line[self.partial_used:] if index == self.partial_line else line
@@ -136,34 +162,46 @@ class Tester:
         return text
 
     def find(self, console: Console, pattern: str, regex: bool, unfinished: bool,
-             next_line: bool) -> tuple[str, list[str], float] | None:
-        """Renode's CheckFinishedLines then CheckUnfinishedLine; consumes on a match."""
+             next_line: bool, as_typed: bool = False) -> tuple[str, list[str], float] | None:
+        """Renode's CheckFinishedLines then CheckUnfinishedLine; consumes on a match.
+        `as_typed`: match as Renode does output that arrives after the wait began (one
+        character at a time): the line is consumed up to the end of the match, and the rest
+        of it stays for the next wait."""
         assert self.cursor is not None
-        compiled = re.compile(pattern) if regex else None
+        compiled = re.compile(pattern if regex else re.escape(pattern))
 
-        def match(text: str) -> list[str] | None:
-            if compiled:
-                m = compiled.search(text)
-                return [g or "" for g in m.groups()] if m else None
-            return [] if pattern in text else None
+        def match(text: str) -> re.Match[str] | None:
+            return compiled.search(text)
+
+        def groups(m: re.Match[str]) -> list[str]:
+            return [g or "" for g in m.groups()] if regex else []
 
         last = min(len(console.lines), self.cursor + 1) if next_line else len(console.lines)
         for index in range(self.cursor, last):
             content = self._content(console, index)
-            groups = match(content)
-            if groups is not None:
-                self._consumed(console.lines[self.cursor:index + 1], pattern)
-                self.cursor = index + 1
-                return content, groups, (console.times[index] - console.started) * 1000
+            m = match(content)
+            if m is None:
+                continue
+            self._consumed(console.lines[self.cursor:index], pattern)
+            stamp = (console.times[index] - console.started) * 1000
+            if as_typed:  # the match fired before the newline arrived
+                self.cursor = index
+                self.partial_used = (len(console.lines[index]) - len(content)) + m.end()
+                self.partial_line = index
+                return content[:m.end()], groups(m), stamp
+            self.cursor = index + 1
+            return content, groups(m), stamp
         if unfinished:
             content = self._unfinished(console)
-            groups = match(content)
-            if groups is not None:
+            m = match(content)
+            if m is not None:
                 self._consumed(console.lines[self.cursor:], pattern, content)
                 self.cursor = len(console.lines)
                 self.partial_line = len(console.lines)
-                self.partial_used = len(console.partial)
-                return content, groups, (time.monotonic() - console.started) * 1000
+                used = len(console.partial) - len(content)
+                self.partial_used = used + (m.end() if as_typed else len(content))
+                return (content[:m.end()] if as_typed else content), groups(m), \
+                    (time.monotonic() - console.started) * 1000
         return None
 
     def next_line(self, console: Console) -> tuple[str, float] | None:
@@ -193,10 +231,19 @@ class LogTester:
     """Renode's LogTester over the emulators' logs: every machine's emulator.log, plus the
     lifecycle lines Renode logs itself ("<machine>: Machine started." and the like)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, max_entries: int = 1_000_000) -> None:
         self.timeout = timeout
+        self.max_entries = max(1, max_entries)
+        self.dropped = False  # Renode's HasDroppedMessages
         self.offsets: dict[Path, int] = {}
         self.messages: list[str] = []
+
+    def add(self, lines: list[str]) -> None:
+        for line in lines:
+            if len(self.messages) >= self.max_entries:
+                self.dropped = True
+                del self.messages[: max(1, self.max_entries // 10)]
+            self.messages.append(line)
 
     def read(self, paths: list[Path]) -> None:
         for path in paths:
@@ -207,7 +254,7 @@ class LogTester:
                 text = fp.read()
                 complete = text[:text.rfind("\n") + 1]
                 self.offsets[path] = self.offsets.get(path, 0) + len(complete.encode())
-            self.messages += complete.splitlines()
+            self.add(complete.splitlines())
 
     def find(self, pattern: str, regex: bool, keep: bool) -> str | None:
         for i, line in enumerate(self.messages):
@@ -496,9 +543,12 @@ class EmulatorKeywords(DynamicCore):
     def create_terminal_tester(self, uart: str, timeout: float | None = None,
                                machine: str | None = None, endLineOption: str | None = None,
                                defaultPauseEmulation: bool | None = None,
-                               defaultMatchNextLine: bool | None = None) -> int:
+                               defaultMatchNextLine: bool | None = None,
+                               binaryMode: bool = False) -> int:
         """A tester on a machine's console UART (e.g. `sysbus.usart1`); returns its id. The
-        pause and match-next-line defaults apply to every tester, as in Renode."""
+        pause and match-next-line defaults apply to every tester, as in Renode. `binaryMode`
+        (Renode after 1.15.3; pass it by name) makes it a tester for Wait For Bytes On
+        Uart."""
         self.default_pause = bool(defaultPauseEmulation)
         self.default_match_next_line = bool(defaultMatchNextLine)
         m = self._single_machine(machine, f"create tester for peripheral: {uart}")
@@ -516,9 +566,11 @@ class EmulatorKeywords(DynamicCore):
             return self.tester_uarts.index(key)
         self.tester_uarts.append(key)
         tid = len(self.tester_uarts) - 1
-        tester = Tester(m, uart, float(timeout) if timeout is not None else self.global_timeout)
+        tester = Tester(m, uart, float(timeout) if timeout is not None else self.global_timeout,
+                        bool(binaryMode))
         if m.board and m.board.console:  # attached now: it sees what comes from here on
             tester.cursor = len(m.board.console.lines)
+            tester.byte_cursor = len(m.board.console.received)
         self.testers[tid] = tester
         return tid
 
@@ -542,8 +594,18 @@ class EmulatorKeywords(DynamicCore):
         safe = "".join(c for c in line if 32 <= ord(c) <= 126 or c == "\n")
         return DotDict(line=safe, groups=groups, timestamp=timestamp)
 
+    @staticmethod
+    def _mode(t: Tester, binary: bool) -> None:
+        if t.binary != binary:
+            raise KeywordError(
+                f"Attempt to wait for {'bytes' if binary else 'text'} on a tester configured "
+                f"in {'binary' if t.binary else 'text'} mode. Please set "
+                f"binaryMode={not t.binary} when creating the tester.")
+
     def _wait(self, t: Tester, pattern: str, timeout: float | None, regex: bool,
-              unfinished: bool, pause: bool | None, next_line: bool | None) -> DotDict:
+              unfinished: bool, pause: bool | None, next_line: bool | None,
+              as_typed: bool = False) -> DotDict:
+        self._mode(t, False)
         self._ensure_started()
         limit = float(timeout) if timeout is not None else t.timeout
         console = t.console
@@ -553,7 +615,7 @@ class EmulatorKeywords(DynamicCore):
             while True:
                 found = t.find(console, pattern, regex, unfinished,
                                next_line if next_line is not None
-                               else self.default_match_next_line)
+                               else self.default_match_next_line, as_typed)
                 if found is not None:
                     break
                 remaining = deadline - time.monotonic()
@@ -564,6 +626,35 @@ class EmulatorKeywords(DynamicCore):
         if pause if pause is not None else self.default_pause:
             self._pause_all()
         return self._result(*found)
+
+    @keyword
+    def wait_for_bytes_on_uart(self, content: str, timeout: float | None = None,
+                               testerId: int | None = None, treatAsRegex: bool = False,
+                               pauseEmulation: bool | None = None,
+                               matchStart: bool | None = False) -> DotDict:
+        """Renode after 1.15.3, on a binaryMode tester: wait for `content`, hex bytes
+        ("de ad be ef") or a regex over the bytes as Latin-1; returns {content, groups,
+        timestamp} with bytes. `matchStart`: only at the first unconsumed byte."""
+        t = self._tester(testerId)
+        self._mode(t, True)
+        self._ensure_started()
+        limit = float(timeout) if timeout is not None else t.timeout
+        console = t.console
+        deadline = time.monotonic() + limit
+        with console.cond:
+            while (found := t.find_bytes(console, content, treatAsRegex,
+                                         bool(matchStart))) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or console.closed:
+                    pending = bytes(console.received[t.byte_cursor:])
+                    raise KeywordError("Terminal tester failed!\n\nFull report:\n"
+                                       + "\n".join([*t.report, pending.hex(" "),
+                                                    f"(Bytes >>{content}<< event: failure)"]))
+                console.cond.wait(remaining)
+        if pauseEmulation if pauseEmulation is not None else self.default_pause:
+            self._pause_all()
+        data, groups, stamp = found
+        return DotDict(content=data, groups=groups, timestamp=stamp)
 
     @keyword
     def wait_for_line_on_uart(self, content: str, timeout: float | None = None,
@@ -589,6 +680,7 @@ class EmulatorKeywords(DynamicCore):
                                    testerId: int | None = None,
                                    pauseEmulation: bool | None = None) -> DotDict:
         t = self._tester(testerId)
+        self._mode(t, False)
         self._ensure_started()
         console = t.console
         deadline = time.monotonic() + (float(timeout) if timeout is not None else t.timeout)
@@ -609,6 +701,7 @@ class EmulatorKeywords(DynamicCore):
                               includeUnfinishedLine: bool = False) -> None:
         """Fail if `content` appears within `timeout` (consumes only if it does)."""
         t = self._tester(testerId)
+        self._mode(t, False)
         try:
             found = self._wait(t, content, timeout, treatAsRegex, includeUnfinishedLine,
                                False, None)
@@ -660,8 +753,8 @@ class EmulatorKeywords(DynamicCore):
         for the echo of empty content too: the next line matches)."""
         t = self._tester(testerId)
         t.console.write(content.encode("latin-1") + b"\r")
-        if waitForEcho:
-            self._wait(t, content, None, False, True, pauseEmulation, False)
+        if waitForEcho:  # the echo arrives after the wait began: matched as typed
+            self._wait(t, content, None, False, True, pauseEmulation, False, as_typed=True)
         return self._result("", [], 0.0)
 
     @keyword
@@ -684,12 +777,13 @@ class EmulatorKeywords(DynamicCore):
     # --- log tester ---------------------------------------------------------------------
 
     @keyword
-    def create_log_tester(self, timeout: float, defaultPauseEmulation: bool | None = None) \
-            -> None:
+    def create_log_tester(self, timeout: float, defaultPauseEmulation: bool | None = None,
+                          maxLogEntries: int = 1_000_000) -> None:
         """Watch the emulators' logs (QEMU: guest errors and unimplemented-device accesses,
-        plus the machine lifecycle lines Renode logs)."""
+        plus the machine lifecycle lines Renode logs). `maxLogEntries` (Renode after 1.15.3):
+        past it the oldest tenth is dropped, and Should Not Be In Log fails from then on."""
         self.log_default_pause = bool(defaultPauseEmulation)
-        self.log_tester = LogTester(float(timeout))
+        self.log_tester = LogTester(float(timeout), int(maxLogEntries))
         self.lifecycle_log.clear()
 
     def _logs(self) -> LogTester:
@@ -699,14 +793,15 @@ class EmulatorKeywords(DynamicCore):
         return self.log_tester
 
     def _read_logs(self, lt: LogTester) -> None:
-        lt.messages += self.lifecycle_log
+        lt.add(self.lifecycle_log)
         self.lifecycle_log.clear()
         lt.read([m.board.log_path for m in self.machines.values() if m.board])
 
     def _wait_log(self, pattern: str, timeout: float | None, regex: bool, keep: bool,
-                  pause: bool | None) -> str | None:
+                  pause: bool | None, start: bool = True) -> str | None:
         lt = self._logs()
-        self._ensure_started()
+        if start:
+            self._ensure_started()
         deadline = time.monotonic() + (float(timeout) if timeout is not None else lt.timeout)
         while True:
             self._read_logs(lt)
@@ -721,15 +816,20 @@ class EmulatorKeywords(DynamicCore):
     @keyword
     def wait_for_log_entry(self, pattern: str, timeout: float | None = None, keep: bool = False,
                            treatAsRegex: bool = False, pauseEmulation: bool | None = None,
-                           level: str | None = None) -> str:
+                           level: str | None = None, startEmulation: bool = True) -> str:
         """Wait for a log line containing `pattern`. QEMU's log has no levels: `level` is
-        accepted and not applied."""
-        found = self._wait_log(pattern, timeout, treatAsRegex, keep, pauseEmulation)
+        accepted and not applied. `startEmulation=false` (Renode after 1.15.3) waits
+        without starting a machine that is not running."""
+        found = self._wait_log(pattern, timeout, treatAsRegex, keep, pauseEmulation,
+                               bool(startEmulation))
         if found is None:
-            last = self._logs().messages[-20:]
+            lt = self._logs()
+            last = lt.messages[-20:]
+            dropped = (f"Warning: Buffered log messages exceeded configured max "
+                       f"{lt.max_entries}, some messages were dropped \n" if lt.dropped else "")
             raise KeywordError(
-                f'Expected pattern "{pattern}" did not appear in the log\nLast {len(last)} '
-                "buffered log messages are: \n " + "\n ".join(last))
+                f'Expected pattern "{pattern}" did not appear in the log\n {dropped}Last '
+                f"{len(last)} buffered log messages are: \n " + "\n ".join(last))
         return found
 
     @keyword
@@ -737,6 +837,11 @@ class EmulatorKeywords(DynamicCore):
                              treatAsRegex: bool = False, pauseEmulation: bool | None = None,
                              level: str | None = None) -> None:
         found = self._wait_log(pattern, timeout, treatAsRegex, True, pauseEmulation)
+        lt = self._logs()
+        if lt.dropped:
+            raise KeywordError(f"Number of buffered log messages exceeded configured max "
+                               f"{lt.max_entries} and some messages were dropped\nEither "
+                               "increase maxLogEntries in CreateLogTester, or raise the logLevel")
         if found is not None:
             raise KeywordError(f"Unexpected line detected in the log: {found}")
 
@@ -745,6 +850,7 @@ class EmulatorKeywords(DynamicCore):
         lt = self._logs()
         self._read_logs(lt)
         lt.messages.clear()
+        lt.dropped = False
 
     # --- CPU ----------------------------------------------------------------------------
 
@@ -786,6 +892,20 @@ class EmulatorKeywords(DynamicCore):
         directory = self._workdir() / "tmp"
         directory.mkdir(parents=True, exist_ok=True)
         return tempfile.mkstemp(dir=directory)[1]
+
+    @keyword
+    def allocate_temporary_directory(self, dirName: str) -> str:
+        """Renode after 1.15.3: the directory `dirName` in the suite's temporary folder,
+        created when missing (an existing one is returned as it is)."""
+        base = (self._workdir() / "tmp").resolve()
+        path = (base / dirName).resolve()
+        if not path.is_relative_to(base):
+            raise KeywordError(f"Can't create temporary directory: {path} (outside {base})")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KeywordError(f"Can't create temporary directory: {path} ({exc})") from None
+        return str(path)
 
     @keyword
     def download_file(self, uri: str) -> str:

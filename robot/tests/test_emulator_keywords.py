@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -47,6 +48,16 @@ def fake_board(uart: FakeUart, tmp_path: Path, paused: list[int]) -> SimpleNames
 
 @pytest.fixture
 def lib_and_uart(tmp_path):
+    yield from uart_under_test(tmp_path)
+
+
+@pytest.fixture
+def binary_lib_and_uart(tmp_path):
+    yield from uart_under_test(tmp_path, binaryMode=True)
+
+
+def uart_under_test(tmp_path: Path, **tester: object) \
+        -> Iterator[tuple[EmulatorKeywords, FakeUart, list[int]]]:
     uart = FakeUart()
     lib = EmulatorKeywords()
     lib.execute_command("mach create dut")
@@ -55,7 +66,7 @@ def lib_and_uart(tmp_path):
     paused: list[int] = []
     m.board = fake_board(uart, tmp_path, paused)
     m.started_running = True
-    lib.create_terminal_tester("sysbus.usart1", timeout=2)
+    lib.create_terminal_tester("sysbus.usart1", timeout=2, **tester)
     yield lib, uart, paused
     m.board.console.close()
 
@@ -129,8 +140,8 @@ def test_write_line_waits_for_the_echo_even_of_nothing(lib_and_uart):
     lib, uart, _ = lib_and_uart
     lib.write_line_to_uart("status")
     assert uart.received == b"status\r"
-    lib.write_line_to_uart("")  # Renode waits here too (the echoed empty line matches)
-    assert uart.received == b"status\r\r"
+    lib.write_line_to_uart("")  # empty content: the current (empty) line already matches
+    wait_for(lambda: uart.received == b"status\r\r", 2, "the empty line's carriage return")
     lib.write_line_to_uart("quiet", waitForEcho=False)
     lib.write_char_on_uart("x")
     lib.send_key_to_uart(0x41)
@@ -240,3 +251,62 @@ def test_requires_an_unknown_state(lib_and_uart):
     lib, _, _ = lib_and_uart
     with pytest.raises(AssertionError, match="Required state nowhere not found."):
         lib.requires("nowhere")
+
+
+def test_binary_mode_waits_for_bytes(binary_lib_and_uart):
+    lib, uart, _ = binary_lib_and_uart
+    uart.send(b"\x00\x01\r\n\xde\xad\xbe\xef tail")
+    with pytest.raises(AssertionError, match="Please set binaryMode=False"):
+        lib.wait_for_line_on_uart("tail", timeout=0.1)
+    got = lib.wait_for_bytes_on_uart("0d 0a de ad")  # NUL, CR and LF are bytes like others
+    assert got.content == b"\r\n\xde\xad"
+    with pytest.raises(AssertionError, match="Terminal tester failed"):
+        lib.wait_for_bytes_on_uart("00 01", timeout=0.2)  # consumed
+    with pytest.raises(AssertionError, match="Terminal tester failed"):
+        lib.wait_for_bytes_on_uart("74 61", timeout=0.2, matchStart=True)  # not next
+    got = lib.wait_for_bytes_on_uart(r"\xef (t)", treatAsRegex=True)
+    assert got.content == b"\xef t" and got.groups == [b"t"]
+
+
+def test_text_testers_refuse_bytes(lib_and_uart):
+    lib, _, _ = lib_and_uart
+    with pytest.raises(AssertionError, match="Please set binaryMode=True"):
+        lib.wait_for_bytes_on_uart("00", timeout=0.1)
+
+
+def test_log_tester_drops_past_its_maximum_and_says_so(lib_and_uart):
+    lib, _, _ = lib_and_uart
+    log = lib.machines["dut"].board.log_path
+    lib.create_log_tester(1, maxLogEntries=10)
+    log.write_text("".join(f"line {i}\n" for i in range(25)))
+    with pytest.raises(AssertionError, match="some messages were dropped"):
+        lib.wait_for_log_entry("line 0", timeout=0.2)
+    assert lib.wait_for_log_entry("line 24") == "line 24"
+    with pytest.raises(AssertionError, match="increase maxLogEntries"):
+        lib.should_not_be_in_log("nothing", timeout=0.1)
+    lib.clear_log_tester_history()
+    lib.should_not_be_in_log("nothing", timeout=0.1)
+
+
+def test_log_wait_without_starting_the_emulation(tmp_path):
+    lib = EmulatorKeywords()
+    started: list[bool] = []
+    lib._ensure_started = lambda: started.append(True)  # type: ignore[method-assign]
+    lib.create_log_tester(1)
+    with pytest.raises(AssertionError, match="did not appear"):
+        lib.wait_for_log_entry("x", timeout=0.1, startEmulation=False)
+    assert started == []
+    with pytest.raises(AssertionError, match="did not appear"):
+        lib.wait_for_log_entry("x", timeout=0.1)
+    assert started == [True]
+
+
+def test_temporary_directories(lib_and_uart):
+    lib, _, _ = lib_and_uart
+    first = Path(lib.allocate_temporary_directory("work"))
+    assert first.is_dir() and first.name == "work"
+    (first / "kept").write_text("x")
+    assert Path(lib.allocate_temporary_directory("work")) == first  # an existing one as is
+    assert (first / "kept").exists()
+    with pytest.raises(AssertionError, match="Can't create temporary directory"):
+        lib.allocate_temporary_directory("../../escape")

@@ -79,7 +79,10 @@ def test_firmware_partition(api, connected_board, firmware_bridge, faults, wait_
 def test_console_flood(api, connected_board, faults, wait_for):
     name, b = connected_board
     first = api.device(name)["status"]["lastHeartbeat"]
-    faults.console_flood(b, 256 * 1024)
+    # Renode takes socket-terminal input at about 500 B per host second with the machine's
+    # clock stopped (measured, 1.15.3): 256 KiB would freeze it for minutes, whatever the
+    # firmware does. 1 KiB still fills any receive buffer the board has.
+    faults.console_flood(b, 256 * 1024 if b.emulator == "qemu" else 1024)
 
     def newer_beat() -> object:
         st = api.device(name)["status"]

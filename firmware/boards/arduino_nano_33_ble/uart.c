@@ -1,18 +1,26 @@
-/* nRF52840 UARTE (EasyDMA), polled. TX: point TXD.PTR at the bytes (in RAM: EasyDMA cannot
- * read flash), start, wait for ENDTX. RX: a one-byte DMA buffer re-armed after every byte;
- * ENDRX says it holds one. Untested here (no QEMU machine): written from the nRF52840
- * product specification; runs under Renode's NRF52840_UART model. */
+/* nRF52840 UARTE (EasyDMA). TX, polled: point TXD.PTR at the bytes (in RAM: EasyDMA cannot
+ * read flash), start, wait for ENDTX. Link RX: a one-byte DMA buffer; its ENDRX interrupt
+ * moves the byte into a ring and re-arms it - unless the ring is full, when the byte waits
+ * (ENDRX left set, its interrupt masked) and the main loop re-arms once it has made room.
+ * Written from the nRF52840 product specification; runs under Renode's NRF52840_UART model
+ * (no QEMU machine). That model holds received bytes back only while ENDRX is set: with
+ * ENDRX clear and no STARTRX it keeps writing at the DMA pointer, past the buffer. Hence
+ * rearm()'s order, and ENDRX never cleared without a STARTRX right behind it. */
 #include <stdint.h>
 #include <string.h>
 
 #include "board.h"
 #include "hal.h"
+#include "rx_ring.h"
 
 #define REG(base, off) (*(volatile uint32_t *)((base) + (off)))
 #define TASKS_STARTRX 0x000u
 #define TASKS_STARTTX 0x008u
 #define EVENTS_ENDRX 0x110u
 #define EVENTS_ENDTX 0x120u
+#define INTENSET 0x304u
+#define INTENCLR 0x308u
+#define INT_ENDRX (1u << 4)
 #define ENABLE 0x500u
 #define PSEL_TXD 0x50Cu
 #define PSEL_RXD 0x514u
@@ -33,10 +41,23 @@ typedef struct {
 
 static uarte_t console = {BOARD_CONSOLE_UART, 0};
 static uarte_t link = {BOARD_LINK_UART, 0};
+static rx_ring_t link_rx;
+static volatile uint8_t link_held; /* a received byte waits for room in the ring */
 
 static void arm_rx(uarte_t *u) {
     REG(u->base, RXD_PTR) = (uint32_t)(uintptr_t)&u->rx;
     REG(u->base, RXD_MAXCNT) = 1;
+    REG(u->base, EVENTS_ENDRX) = 0;
+    REG(u->base, TASKS_STARTRX) = 1;
+}
+
+/* After the byte in u->rx was taken: receive the next one into it. STARTRX while ENDRX is
+ * still set resets the DMA pointer and lets nothing in; clearing ENDRX then opens the
+ * receiver, and a byte landing right then goes to u->rx and sets ENDRX again (the second
+ * STARTRX leaves it for the handler); the second STARTRX also delivers a byte that was
+ * waiting. No byte is lost and none is written past u->rx. */
+static void rearm(uarte_t *u) {
+    REG(u->base, TASKS_STARTRX) = 1;
     REG(u->base, EVENTS_ENDRX) = 0;
     REG(u->base, TASKS_STARTRX) = 1;
 }
@@ -53,7 +74,20 @@ void hal_init(void) {
     board_init();
     uarte_init(&console, PIN(1, 3), PIN(1, 10));
     uarte_init(&link, PIN(0, 27), PIN(0, 26));
+    REG(link.base, INTENSET) = INT_ENDRX;
+    hal_irq_enable(BOARD_LINK_IRQ);
     hal_systick_init();
+}
+
+void board_link_isr(void) {
+    if (!REG(link.base, EVENTS_ENDRX)) return;
+    if (rx_ring_full(&link_rx)) { /* the byte waits in the DMA buffer; so do the next ones */
+        REG(link.base, INTENCLR) = INT_ENDRX;
+        link_held = 1;
+        return;
+    }
+    rx_ring_put(&link_rx, link.rx);
+    rearm(&link);
 }
 
 static void send(uarte_t *u, const uint8_t *data, size_t len) {
@@ -78,10 +112,12 @@ void hal_console_write(const char *data, size_t len) {
 void hal_link_write(const uint8_t *data, size_t len) { send(&link, data, len); }
 
 size_t hal_link_read(uint8_t *buf, size_t cap) {
-    size_t n = 0;
-    while (n < cap && REG(link.base, EVENTS_ENDRX)) {
-        buf[n++] = link.rx;
-        arm_rx(&link);
+    size_t n = rx_ring_take(&link_rx, buf, cap);
+    if (link_held && !rx_ring_full(&link_rx)) { /* the handler is masked: no race */
+        link_held = 0;
+        rx_ring_put(&link_rx, link.rx);
+        rearm(&link);
+        REG(link.base, INTENSET) = INT_ENDRX;
     }
     return n;
 }

@@ -7,6 +7,8 @@
 #define BOARD_CPU_HZ 168000000u /* QEMU models 168 MHz; silicon needs the PLL set up (TODO) */
 #define BOARD_CONSOLE_UART 0x40011000u  /* USART1: QEMU serial0 / Renode sysbus.usart1 */
 #define BOARD_LINK_UART 0x40004400u     /* USART2: QEMU serial1 / Renode sysbus.usart2 */
+#define BOARD_CONSOLE_IRQ 37            /* USART1 global interrupt */
+#define BOARD_LINK_IRQ 38               /* USART2 global interrupt */
 #define BOARD_PROVISION_ADDR 0x080C0000u /* flash sector 10: the provisioning blob */
 #define BOARD_STORE_ADDR 0x080E0000u     /* flash sector 11: persistent store */
 

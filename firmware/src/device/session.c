@@ -12,10 +12,12 @@
 #include "wb_proto.h"
 #include "wb_schema.h"
 
-/* Link buffers: the largest frame the device accepts (announced in Hello as max_frame) and
- * the largest it sends. Boards with little RAM set smaller ones in their board.h. */
+/* Link buffers: the largest frame the device accepts (announced in Hello as max_frame; by
+ * default the protocol's WB_DEVICE_MAX_FRAME, what a gateway assumes of a device that
+ * announces nothing) and the largest it sends. Boards with little RAM set smaller ones in
+ * their board.h. */
 #ifndef BOARD_LINK_RX_CAP
-#define BOARD_LINK_RX_CAP 4096
+#define BOARD_LINK_RX_CAP (WB_DEVICE_MAX_FRAME + WB_HEADER_SIZE)
 #endif
 #ifndef BOARD_LINK_TX_CAP
 #define BOARD_LINK_TX_CAP 2048
@@ -25,8 +27,6 @@
 #define HANDSHAKE_TIMEOUT_MS 20000
 #define REPLY_TIMEOUT_MS 15000
 
-void clock_set_unix(int64_t unix_s);
-size_t heap_free(void);
 
 static uint8_t rx[RX_CAP];
 static size_t rx_len;
@@ -71,9 +71,11 @@ static int recv_msg(wb_msg_t *m, uint32_t timeout_ms) {
     for (;;) {
         if (rx_len >= WB_HEADER_SIZE) {
             uint32_t len = wb_frame_length(rx);
-            if (len == 0 || len > RX_CAP - WB_HEADER_SIZE) {
-                printf("wasmbed: frame of %lu bytes refused\r\n", (unsigned long)len);
-                return WB_E_TOO_LARGE;
+            int bad = wb_frame_check(len, RX_CAP - WB_HEADER_SIZE);
+            if (bad) {
+                printf("wasmbed: frame of %lu bytes refused: %s\r\n", (unsigned long)len,
+                       wb_err_name(bad));
+                return bad;
             }
             if (rx_len >= len + WB_HEADER_SIZE) {
                 int err = wb_decode(rx + WB_HEADER_SIZE, len, m);
@@ -89,6 +91,7 @@ static int recv_msg(wb_msg_t *m, uint32_t timeout_ms) {
         rx_len += (size_t)n;
         if (n == 0) {
             if (hal_millis() - start >= timeout_ms) return 0;
+            hal_idle(); /* until the link receives, or the next tick */
         }
     }
 }
@@ -123,6 +126,13 @@ static session_result_t enroll(const provision_t *prov) {
     }
     wb_span_t cert = m->f[WB_ENROLL_RESPONSE_CERTIFICATE].s;
     wb_span_t id = m->f[WB_ENROLL_RESPONSE_DEVICE_ID].s;
+    if (!m->f[WB_ENROLL_RESPONSE_CERTIFICATE].present || cert.len == 0 ||
+        !m->f[WB_ENROLL_RESPONSE_DEVICE_ID].present || id.len == 0) {
+        /* found by fuzz_session: an acceptance with nothing to store is no enrollment */
+        printf("wasmbed: enrollment accepted without a certificate or id; ignored\r\n");
+        consume_frame();
+        return SESSION_FAILED;
+    }
     store_put_cert(cert.ptr, cert.len, id.ptr, id.len);
     span_to_str(id, device_id, sizeof device_id);
     printf("wasmbed: enrolled id=%s cert=%lu bytes\r\n", device_id, (unsigned long)cert.len);
@@ -343,6 +353,8 @@ static void drain_link(uint32_t quiet_ms) {
         if (n) {
             dropped += n;
             last = hal_millis();
+        } else {
+            hal_idle();
         }
     }
     if (dropped) printf("wasmbed: dropped %lu stale link bytes\r\n", (unsigned long)dropped);
@@ -371,6 +383,7 @@ session_result_t session_run(const provision_t *prov) {
             tls_close();
             return SESSION_FAILED;
         }
+        hal_idle(); /* the handshake waits for the gateway's next flight */
     }
     if (err < 0) {
         printf("wasmbed: tls handshake failed (wolfSSL error %d)\r\n", err);

@@ -8,6 +8,7 @@
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
 #define AIRCR (*(volatile uint32_t *)0xE000ED0Cu)
+#define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 
 void hal_systick_init(void) {
     SYST_RVR = BOARD_CPU_HZ / 1000u - 1u;
@@ -19,3 +20,7 @@ void hal_reset(void) {
     AIRCR = (0x5FAu << 16) | (1u << 2); /* SYSRESETREQ */
     for (;;) {}
 }
+
+void hal_irq_enable(unsigned irq) { NVIC_ISER[irq / 32u] = 1u << (irq % 32u); }
+
+void hal_idle(void) { __asm__ volatile("wfi"); }

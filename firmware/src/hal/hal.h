@@ -11,10 +11,22 @@ void hal_systick_init(void); /* shared (src/hal/cortexm.c): 1 ms ticks at BOARD_
 uint32_t hal_millis(void);
 void hal_reset(void);
 
+/* Sleep until the next interrupt (SysTick within 1 ms, or the link receiving): what every
+ * waiting loop does instead of spinning, so an idle board idles its host core too. */
+void hal_idle(void);
+void hal_irq_enable(unsigned irq); /* an external interrupt line of the NVIC */
+
 void hal_console_write(const char *data, size_t len);
-/* The link UART carries the TLS byte stream to the gateway (through the bridge). */
+/* The link UART carries the TLS byte stream to the gateway (through the bridge). Received
+ * bytes are taken by an interrupt handler into a ring (rx_ring.h); the board's
+ * board_link_isr runs at BOARD_LINK_IRQ. */
 void hal_link_write(const uint8_t *data, size_t len);
 /* Non-blocking: up to `cap` bytes that have arrived; 0 when none. */
 size_t hal_link_read(uint8_t *buf, size_t cap);
+
+/* The clock (src/device): set from the provisioning blob and the gateway's time. */
+void clock_set_unix(int64_t unix_s);
+/* Heap the module runtime may still use (src/hal/syscalls.c). */
+size_t heap_free(void);
 
 #endif

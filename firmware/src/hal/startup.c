@@ -1,6 +1,7 @@
 /* Cortex-M start-up: vector table, .data/.bss set-up, SysTick and fault handlers. */
 #include <stdint.h>
 
+#include "board.h"
 #include "hal.h"
 
 extern uint32_t _data_load, _data_start, _data_end, _bss_start, _bss_end, _stack_top;
@@ -26,11 +27,18 @@ void hal_fault(void) __attribute__((weak, alias("fault_reset")));
 
 void systick_handler(void) { ticks_ms++; }
 static void default_handler(void) { for (;;) {} }
+/* Interrupt handlers a board (or a firmware) provides; unused ones stay default. */
+void board_link_isr(void) __attribute__((weak, alias("default_handler")));
+void board_console_isr(void) __attribute__((weak, alias("default_handler")));
+
+#define EXTERNAL_IRQS 64
 
 uint32_t hal_millis(void) { return ticks_ms; }
 
-__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+__attribute__((section(".vectors"), used)) static void (*const vectors[16 + EXTERNAL_IRQS])(void) = {
     (void (*)(void))(&_stack_top), reset_handler, hal_fault, hal_fault,
     hal_fault, hal_fault, hal_fault, 0, 0, 0, 0, default_handler, default_handler, 0,
     default_handler, systick_handler,
+    [16 + BOARD_LINK_IRQ] = board_link_isr,
+    [16 + BOARD_CONSOLE_IRQ] = board_console_isr,
 };

@@ -78,6 +78,9 @@ int wb_r_head(wb_reader_t *r, wb_item_t *it) {
         it->value = 0;
         for (size_t i = 0; i < extra; i++) it->value = (it->value << 8) | r->p[i];
         r->p += extra;
+        /* deterministic encoding: the shortest head (major 7's are not arguments) */
+        uint64_t least = extra == 1 ? 24u : (uint64_t)1 << (4 * extra);
+        if (it->major != CBOR_SIMPLE && it->value < least) return -1;
     } else {
         return -1; /* reserved, or indefinite length (31): refused */
     }
@@ -89,6 +92,13 @@ int wb_r_head(wb_reader_t *r, wb_item_t *it) {
     return 0;
 }
 
+/* Encoded keys must increase strictly (bytewise, a prefix first): sorted, no duplicates. */
+static bool key_after(const uint8_t *prev, size_t prev_len, const uint8_t *key, size_t len) {
+    size_t n = prev_len < len ? prev_len : len;
+    int c = memcmp(prev, key, n);
+    return c < 0 || (c == 0 && prev_len < len);
+}
+
 int wb_r_skip(wb_reader_t *r, int depth) {
     wb_item_t it;
     if (depth <= 0 || wb_r_head(r, &it) != 0) return -1;
@@ -97,12 +107,24 @@ int wb_r_skip(wb_reader_t *r, int depth) {
         for (uint64_t i = 0; i < it.value; i++)
             if (wb_r_skip(r, depth - 1) != 0) return -1;
         return 0;
-    case CBOR_MAP:
-        for (uint64_t i = 0; i < it.value; i++)
-            if (wb_r_skip(r, depth - 1) != 0 || wb_r_skip(r, depth - 1) != 0) return -1;
+    case CBOR_MAP: {
+        const uint8_t *prev = NULL;
+        size_t prev_len = 0;
+        for (uint64_t i = 0; i < it.value; i++) {
+            const uint8_t *key = r->p;
+            if (wb_r_skip(r, depth - 1) != 0) return -1;
+            size_t len = (size_t)(r->p - key);
+            if (prev && !key_after(prev, prev_len, key, len)) return -1;
+            prev = key;
+            prev_len = len;
+            if (wb_r_skip(r, depth - 1) != 0) return -1;
+        }
         return 0;
+    }
     case CBOR_TAG:
-        return wb_r_skip(r, depth - 1);
+        return -1; /* the protocol has no tags */
+    case CBOR_SIMPLE:
+        return it.info >= 20 && it.info <= 22 ? 0 : -1; /* false, true, null only */
     case CBOR_TEXT:
         return wb_utf8_valid(it.data, (size_t)it.value) ? 0 : -1;
     default:

@@ -1,6 +1,9 @@
 /* Minimal CBOR (RFC 8949) writer and reader for the Wasmbed protocol.
- * The writer emits canonical encodings (shortest heads); the reader refuses
- * indefinite lengths, floats it is not asked for, and anything past the buffer. */
+ * The writer emits the deterministic encoding (shortest heads; callers write map keys in
+ * order). The reader accepts only that profile, as wasmbed.protocol.deterministic does:
+ * shortest heads, no indefinite lengths, no tags, no major-7 item but false/true/null,
+ * valid UTF-8, map keys strictly increasing by their encoding, at most 16 levels deep, and
+ * never anything past the buffer. */
 #ifndef WB_CBOR_H
 #define WB_CBOR_H
 
@@ -34,9 +37,10 @@ typedef struct {
     const uint8_t *data;   /* bytes/text payload */
 } wb_item_t;
 
-/* Read one item head (and, for bytes/text, step over the payload). 0 or -1. */
+/* Read one item head (and, for bytes/text, step over the payload); a head longer than its
+ * argument needs is refused. 0 or -1. */
 int wb_r_head(wb_reader_t *r, wb_item_t *item);
-/* Skip one whole item, nested up to `depth` levels. 0 or -1. */
+/* Check and skip one whole item of the profile, nested up to `depth` levels. 0 or -1. */
 int wb_r_skip(wb_reader_t *r, int depth);
 bool wb_utf8_valid(const uint8_t *s, size_t n);
 

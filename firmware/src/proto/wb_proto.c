@@ -5,8 +5,6 @@
 #include "wb_cbor.h"
 #include "wb_schema.h"
 
-#define MAX_DEPTH 16
-
 const char *wb_err_name(int err) {
     switch (err) {
     case WB_OK: return "ok";
@@ -87,19 +85,16 @@ static int decode_field(const wb_field_desc_t *d, const uint8_t *at, const uint8
         for (uint64_t i = 0; i < count; i++) {
             wb_item_t item;
             if (wb_r_head(&r, &item) != 0) return WB_E_MALFORMED;
-            if (d->kind == WB_K_LIST_UINT) {
+            if (d->kind == WB_K_LIST_UINT) { /* items are u32 (Python: schema.U32) */
                 if (!is_int(&item)) return WB_E_WRONG_TYPE;
-                if (item.value > UINT32_MAX) return WB_E_RANGE;
-                if (i < WB_MAX_LIST) {
-                    v->items[i] = (uint32_t)item.value;
-                    if (item.major == CBOR_NEGINT) v->neg_items |= (uint16_t)(1u << i);
-                }
+                if (item.major == CBOR_NEGINT || item.value > UINT32_MAX) return WB_E_RANGE;
+                if (i < WB_MAX_LIST) v->items[i] = (uint32_t)item.value;
             } else {
                 if (item.major != CBOR_TEXT) return WB_E_WRONG_TYPE;
-                if (item.value > 64) return WB_E_RANGE;
+                if (item.value > WB_LIST_TEXT_MAX) return WB_E_RANGE;
                 if (i < WB_MAX_LIST) v->texts[i] = (wb_span_t){item.data, (uint32_t)item.value};
             }
-            if (item.major == CBOR_ARRAY || item.major == CBOR_MAP || item.major == CBOR_TAG)
+            if (item.major == CBOR_ARRAY || item.major == CBOR_MAP) /* step over no content */
                 return WB_E_WRONG_TYPE;
         }
         if (count > d->max_len || count > WB_MAX_LIST) return WB_E_RANGE;
@@ -114,9 +109,9 @@ static int decode_field(const wb_field_desc_t *d, const uint8_t *at, const uint8
 }
 
 int wb_decode(const uint8_t *buf, size_t len, wb_msg_t *out) {
-    /* 1. well-formed CBOR, exactly one item (Python decodes everything first) */
+    /* 1. exactly one item of the deterministic profile (Python: deterministic.loads) */
     wb_reader_t all = {buf, buf + len};
-    if (len == 0 || wb_r_skip(&all, MAX_DEPTH) != 0 || all.p != all.end) return WB_E_MALFORMED;
+    if (len == 0 || wb_r_skip(&all, WB_MAX_DEPTH) != 0 || all.p != all.end) return WB_E_MALFORMED;
 
     /* 2. the envelope */
     wb_reader_t r = {buf, buf + len};
@@ -132,11 +127,11 @@ int wb_decode(const uint8_t *buf, size_t len, wb_msg_t *out) {
         if (key.major != CBOR_UINT || key.value > 3) {
             extra = true;
             r.p = key_at;
-            wb_r_skip(&r, MAX_DEPTH);
+            wb_r_skip(&r, WB_MAX_DEPTH);
         } else {
             slot[key.value] = r.p;
         }
-        wb_r_skip(&r, MAX_DEPTH);
+        wb_r_skip(&r, WB_MAX_DEPTH);
     }
     for (int k = 0; k < 4; k++)
         if (!slot[k]) return WB_E_MISSING;
@@ -150,8 +145,8 @@ int wb_decode(const uint8_t *buf, size_t len, wb_msg_t *out) {
     if (head[0].major != CBOR_UINT || head[0].value < 1 || head[0].value > WB_PROTOCOL_VERSION)
         return WB_E_VERSION;
     if (head[2].major != CBOR_UINT || head[2].value > 0xffffffffu) return WB_E_RANGE;
-    const wb_msg_desc_t *desc = head[1].major == CBOR_UINT ? wb_msg_desc((uint32_t)head[1].value)
-                                                            : NULL;
+    const wb_msg_desc_t *desc = head[1].major == CBOR_UINT && head[1].value <= UINT32_MAX
+                                    ? wb_msg_desc((uint32_t)head[1].value) : NULL;
     if (!desc || desc->since > head[0].value) return WB_E_UNKNOWN_TYPE;
 
     /* 3. the body: unknown keys first, then each field in key order */
@@ -172,11 +167,11 @@ int wb_decode(const uint8_t *buf, size_t len, wb_msg_t *out) {
         if (!known) {
             unknown = true;
             br.p = key_at;
-            wb_r_skip(&br, MAX_DEPTH);
+            wb_r_skip(&br, WB_MAX_DEPTH);
         } else {
             field_at[key.value] = br.p;
         }
-        wb_r_skip(&br, MAX_DEPTH);
+        wb_r_skip(&br, WB_MAX_DEPTH);
     }
     if (unknown) return WB_E_UNKNOWN_FIELD;
     memset(out, 0, sizeof *out);
@@ -212,7 +207,7 @@ static void encode_value(wb_writer_t *w, const wb_field_desc_t *d, const wb_valu
     case WB_K_LIST_UINT:
         wb_w_head(w, CBOR_ARRAY, v->n);
         for (uint8_t i = 0; i < v->n; i++)
-            wb_w_head(w, (v->neg_items >> i) & 1 ? CBOR_NEGINT : CBOR_UINT, v->items[i]);
+            wb_w_head(w, CBOR_UINT, v->items[i]);
         break;
     default:
         wb_w_head(w, CBOR_ARRAY, v->n);
@@ -278,6 +273,12 @@ void wb_set_str(wb_msg_t *msg, uint8_t key, const char *text) {
 int64_t wb_get_int(const wb_msg_t *msg, uint8_t key) {
     const wb_value_t *v = &msg->f[key];
     return v->negative ? -1 - (int64_t)v->u : (int64_t)v->u;
+}
+
+int wb_frame_check(uint32_t length, uint32_t max_frame) {
+    if (length > max_frame) return WB_E_TOO_LARGE;
+    if (length == 0) return WB_E_MALFORMED; /* an empty payload is no CBOR item */
+    return WB_OK;
 }
 
 uint32_t wb_frame_length(const uint8_t h[WB_HEADER_SIZE]) {

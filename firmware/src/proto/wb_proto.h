@@ -44,7 +44,6 @@ typedef struct {
     uint64_t u;                    /* int magnitude, bool (0/1) */
     wb_span_t s;                   /* text, bytes */
     uint8_t n;                     /* list length */
-    uint16_t neg_items;            /* list of ints: bit i set = item i negative */
     union {
         uint32_t items[WB_MAX_LIST];   /* list of ints (protocol versions) */
         wb_span_t texts[WB_MAX_LIST];  /* list of texts */
@@ -92,6 +91,9 @@ int64_t wb_get_int(const wb_msg_t *msg, uint8_t key);
 
 /* Framing: 4-byte big-endian length. Returns the announced length. */
 uint32_t wb_frame_length(const uint8_t header[WB_HEADER_SIZE]);
+/* A frame header announcing `length` with a receiver limit of `max_frame`: WB_OK,
+ * WB_E_TOO_LARGE, or WB_E_MALFORMED for an empty frame (Python: framing.check_length). */
+int wb_frame_check(uint32_t length, uint32_t max_frame);
 void wb_frame_header(uint8_t header[WB_HEADER_SIZE], uint32_t length);
 
 #endif

@@ -11,6 +11,7 @@ from wasmbed.processes import ManagedProcess
 
 
 class EmulatedBoard:
+    emulator: str  # "qemu" or "renode"
     process: ManagedProcess
     console: Console | None
 

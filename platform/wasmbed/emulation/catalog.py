@@ -29,6 +29,8 @@ class BoardSpec:
     wasm_ram: int = 72 * 1024  # what the firmware offers modules (the provisioning blob says)
     max_module_size: int = 32 * 1024
     renode_svd: bool = False  # Renode's description downloads an SVD (replaced offline)
+    # registers Renode does not model that the firmware polls: (address, name, value) tags
+    renode_tags: tuple[tuple[int, str, int], ...] = ()
 
     def firmware_elf(self, build_dir: Path | None = None) -> Path:
         return (build_dir or FIRMWARE_DIR / "build") / self.name / "firmware.elf"
@@ -55,7 +57,9 @@ CATALOG: dict[str, BoardSpec] = {
         "arduino_nano_33_ble", "nRF52840 (Cortex-M4F)",
         "platforms/boards/arduino_nano_33_ble.repl", None,
         "sysbus.uart0", "sysbus.uart1", 0x000E0000, 0x000F0000,
-        systick_hz=64_000_000, renode_svd=True),
+        systick_hz=64_000_000, renode_svd=True,
+        # Renode 1.15.3 has no NVMC: flash is plain memory, so a write is done at once
+        renode_tags=((0x4001E400, "NVMC:READY", 0x1),)),
     "arduino_uno_r4_minima": BoardSpec(
         "arduino_uno_r4_minima", "RA4M1 (Cortex-M4)",
         "platforms/boards/arduino_uno_r4_minima.repl", None,

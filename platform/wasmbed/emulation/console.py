@@ -5,7 +5,8 @@ the lines after the previous match, so a test reads the console as a sequence of
 With `include_unfinished` it also matches the line still being written (a prompt); the
 part it consumed is not matched again once that line completes. As Renode's tester does,
 lines lose their carriage returns and ANSI colour (SGR) codes before anyone matches them;
-other readers (robot's terminal testers) follow `lines` and `partial` under `cond`.
+other readers (robot's terminal testers) follow `lines` and `partial` under `cond`, or
+`received` (every byte as it came, for binary-mode testers).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Console:
         self.lines: list[str] = []
         self.times: list[float] = []  # when each line completed (monotonic seconds)
         self.started = time.monotonic()
+        self.received = bytearray()  # every byte, NULs and carriage returns included
         self._partial = ""
         self._partial_used = 0  # chars of the unfinished line a match already consumed
         self._offsets: dict[int, int] = {}  # line index -> chars consumed while unfinished
@@ -50,6 +52,7 @@ class Console:
                     self._closed = True
                     self._cond.notify_all()
                     return
+                self.received += data
                 text = self._partial + data.decode("utf-8", "replace").replace("\r", "")
                 *complete, self._partial = text.split("\n")
                 complete = [SGR.sub("", line) for line in complete]

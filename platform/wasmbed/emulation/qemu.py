@@ -21,6 +21,8 @@ from wasmbed.waiting import Seen, wait_for
 
 
 class QemuBoard(EmulatedBoard):
+    emulator = "qemu"
+
     def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
                  loads: list[tuple[Path, int]] | None = None,
                  ports: dict[str, int] | None = None, wrapper: list[str] | None = None) -> None:

@@ -59,9 +59,10 @@ def find_renode() -> Path | None:
 def render_repl(spec: BoardSpec) -> str:
     """The board's platform for Renode (renode/<board>.repl, checked by a golden test): the
     shipped board, with SysTick at the clock our firmware configures (Renode's defaults are
-    not the boards': 72 MHz on STM32F4, 400 MHz on nRF52840, 120 MHz on RA4M1), and without
-    an SVD download where the shipped description asks for one."""
-    text = f"""// {spec.name} ({spec.mcu}) as Renode ships it, with two changes. Generated from
+    not the boards': 72 MHz on STM32F4, 400 MHz on nRF52840, 120 MHz on RA4M1), without
+    an SVD download where the shipped description asks for one, and with stand-ins for
+    registers Renode does not model that the firmware polls (spec.renode_tags)."""
+    text = f"""// {spec.name} ({spec.mcu}) as Renode ships it, with these changes. Generated from
 // the board catalog (wasmbed.emulation.renode.render_repl).
 using "{spec.renode_platform}"
 
@@ -70,17 +71,20 @@ using "{spec.renode_platform}"
 nvic:
     systickFrequency: {spec.systick_hz}
 """
-    if spec.renode_svd:
+    if spec.renode_svd or spec.renode_tags:
         text += """
 // The shipped CPU description's sysbus init starts with ApplySVD of a file on the internet
 // (register names for Renode's log): offline that is an error, and Renode's test runner
-// fails on it. An `init:` section replaces the inherited one; it needs a statement, so it
-// tags an address nothing uses. (The other tags it drops name registers our firmware never
-// touches.)
+// fails on it. An `init:` section replaces the inherited one (the tags it drops name
+// registers our firmware never touches); it needs a statement. Tags named after a register
+// stand in for one Renode does not model (the value is what the firmware waits for).
 sysbus:
     init:
-        Tag <0x5FFFFFF0, 0x5FFFFFF3> "WASMBED_NO_SVD" 0x0
 """
+        for address, name, value in spec.renode_tags:
+            text += f'        Tag <0x{address:08X}, 0x{address + 3:08X}> "{name}" 0x{value:X}\n'
+        if not spec.renode_tags:
+            text += '        Tag <0x5FFFFFF0, 0x5FFFFFF3> "WASMBED_NO_SVD" 0x0\n'
     return text
 
 
@@ -198,6 +202,8 @@ def _clean(raw: bytes) -> str:
 
 
 class RenodeBoard(EmulatedBoard):
+    emulator = "renode"
+
     def __init__(self, spec: BoardSpec, elf: Path, workdir: Path, *,
                  loads: list[tuple[Path, int]] | None = None,
                  ports: dict[str, int] | None = None) -> None:

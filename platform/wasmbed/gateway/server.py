@@ -21,6 +21,7 @@ from wasmbed.gateway.session import DeviceSession, SessionClosed
 from wasmbed.gateway.tls import NotTls, read_client_hello, server_handshake
 from wasmbed.pki.layout import server_context
 from wasmbed.protocol import ProtocolError
+from wasmbed.protocol.framing import max_chunk_data
 from wasmbed.protocol.link import MessageLink, TraceHook
 
 log = logging.getLogger("wasmbed.gateway")
@@ -49,6 +50,13 @@ class GatewayConfig:
     max_frame: int = 64 * 1024
     advertise_url: str | None = None  # the HTTP API URL the API should call (default: bound)
     advertise_tls: str | None = None  # host:port devices are told (default: bound)
+
+    def __post_init__(self) -> None:
+        largest = max_chunk_data(self.max_frame, "x" * 64, 2)
+        if not 1 <= self.chunk_size <= largest:
+            raise ValueError(f"chunk_size {self.chunk_size}: a chunk must fit a frame of "
+                             f"max_frame {self.max_frame}; use 1 to {largest} (devices that "
+                             "announce a smaller frame get smaller chunks)")
 
     @property
     def heartbeat_timeout(self) -> float:

@@ -39,7 +39,7 @@ from wasmbed.protocol import (
     ProtocolError,
     StopApp,
 )
-from wasmbed.protocol.framing import max_chunk_data
+from wasmbed.protocol.framing import DEVICE_MAX_FRAME, max_chunk_data
 from wasmbed.protocol.link import MessageLink
 from wasmbed.protocol.schema import Message
 from wasmbed.reports import HeartbeatSeen, ModuleOutput, ModuleState, SessionEnded, SessionOpened
@@ -91,8 +91,11 @@ class DeviceSession:
                               f"no common protocol version (gateway speaks {SUPPORTED_VERSIONS})")
             return
         self.board, self.firmware = env.message.board, env.message.firmware
-        if env.message.max_frame is not None:  # never send the device a frame it refuses
-            self.link.peer_max_frame = min(self.link.max_frame, env.message.max_frame)
+        # never send the device a frame it refuses; one that says nothing gets the
+        # protocol's device default (what the firmware's default buffer holds)
+        announced = env.message.max_frame
+        self.link.peer_max_frame = min(self.link.max_frame,
+                                       DEVICE_MAX_FRAME if announced is None else announced)
         await self.link.send(HelloAck(max(common), self.gw.config.name, int(time.time()),
                                       self.gw.config.heartbeat_interval,
                                       None if self.bootstrap else self.device_id),

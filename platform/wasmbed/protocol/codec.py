@@ -1,15 +1,16 @@
 """Encode and strictly decode message envelopes.
 
-Envelope (a CBOR map, canonical encoding):
+Envelope (a CBOR map, deterministic encoding):
     {0: protocol version, 1: message type, 2: message id (u32), 3: body map}
 The body maps each field's wire key to its value. Replies echo the request's message id.
-Decoding never trusts the peer: every type, bound and key is checked, and any deviation
-raises a `ProtocolError` subclass.
+Decoding never trusts the peer: the payload must be one item of the deterministic profile
+(`deterministic.loads`), then every type, bound and key is checked, in the order the
+firmware's decoder checks them (firmware/src/proto/wb_proto.c), and any deviation raises a
+`ProtocolError` subclass - never any other exception.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import cbor2
 
 from wasmbed.protocol import errors
+from wasmbed.protocol.deterministic import Map, loads
 from wasmbed.protocol.messages import BY_TYPE
-from wasmbed.protocol.schema import U32, Message, Wire, wire_fields
+from wasmbed.protocol.schema import LIST_TEXT_MAX, U32, Message, Wire, wire_fields
 
 PROTOCOL_VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
@@ -57,16 +59,17 @@ def encode(message: Message, msg_id: int, version: int = PROTOCOL_VERSION) -> by
 
 def decode(payload: bytes) -> Envelope:
     """Decode one envelope; raises a `ProtocolError` subclass for any malformed input."""
-    raw = _loads_exactly_one(payload)
-    if not isinstance(raw, dict):
+    raw = loads(payload)
+    if not isinstance(raw, Map):
         raise errors.WrongFieldType(f"envelope must be a CBOR map, got {_cbor_kind(raw)}")
+    slots = {k: v for k, v in raw.int_keys().items() if k in (K_VERSION, K_TYPE, K_ID, K_BODY)}
     for key in (K_VERSION, K_TYPE, K_ID, K_BODY):
-        if key not in raw:
+        if key not in slots:
             raise errors.MissingField(f"envelope key {key} is missing")
-    extra = set(raw) - {K_VERSION, K_TYPE, K_ID, K_BODY}
-    if extra:
-        raise errors.UnknownField(f"unknown envelope keys {sorted(map(repr, extra))}")
-    version, mtype, msg_id, body = raw[K_VERSION], raw[K_TYPE], raw[K_ID], raw[K_BODY]
+    if len(raw.pairs) != len(slots):
+        extra = [_short(k) for k, _ in raw.pairs if not (type(k) is int and k in slots)]
+        raise errors.UnknownField(f"unknown envelope keys {extra}")
+    version, mtype, msg_id, body = slots[K_VERSION], slots[K_TYPE], slots[K_ID], slots[K_BODY]
     for label, v in (("version", version), ("message type", mtype), ("message id", msg_id)):
         if not _is_int(v):
             raise errors.WrongFieldType(f"envelope {label} must be an unsigned integer")
@@ -82,24 +85,30 @@ def decode(payload: bytes) -> Envelope:
     if cls.SINCE > version:
         raise errors.UnknownMessageType(f"message type {mtype} ({cls.__name__}) does not exist "
                                         f"in protocol version {version}")
-    if not isinstance(body, dict):
+    if not isinstance(body, Map):
         raise errors.WrongFieldType(f"{cls.__name__} body must be a CBOR map")
     return Envelope(_decode_body(cls, body, version), msg_id, version)
 
 
-def _decode_body(cls: type[Message], body: dict[Any, Any], version: int) -> Message:
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _decode_body(cls: type[Message], body: Map, version: int) -> Message:
     fields = {meta.key: (name, meta) for name, meta in wire_fields(cls) if meta.since <= version}
-    unknown = [k for k in body if k not in fields]
+    unknown = [_short(k) for k, _ in body.pairs if not (type(k) is int and k in fields)]
     if unknown:
-        raise errors.UnknownField(f"{cls.__name__}: unknown field keys {unknown!r}")
+        raise errors.UnknownField(f"{cls.__name__}: unknown field keys {unknown}")
+    values = body.int_keys()
     kwargs: dict[str, Any] = {}
-    for key, (name, meta) in fields.items():
-        if key not in body:
+    for key, (name, meta) in sorted(fields.items()):
+        if key not in values:
             if meta.optional:
                 continue
             raise errors.MissingField(f"{cls.__name__}.{name} (key {key}) is missing")
-        _check_value(cls.__name__, name, meta, body[key])
-        kwargs[name] = body[key]
+        _check_value(cls.__name__, name, meta, values[key])
+        kwargs[name] = values[key]
     return cls(**kwargs)
 
 
@@ -110,8 +119,11 @@ def _check_value(msg: str, name: str, meta: Wire, value: Any) -> None:
         assert meta.item is not None
         for i, item in enumerate(value):
             _check_kind(f"{where}[{i}]", meta.item, item)
-            if meta.item is str and len(item.encode()) > 64:
-                raise errors.FieldOutOfRange(f"{where}[{i}] is longer than 64 bytes")
+            if meta.item is str and len(item.encode()) > LIST_TEXT_MAX:
+                raise errors.FieldOutOfRange(f"{where}[{i}] is longer than {LIST_TEXT_MAX} "
+                                             "bytes")
+            if meta.item is int and not (U32[0] <= item <= U32[1]):
+                raise errors.FieldOutOfRange(f"{where}[{i}]={item} is not a u32")
     if meta.max_len is not None:
         size = len(value.encode()) if isinstance(value, str) else len(value)
         if size > meta.max_len:
@@ -135,17 +147,6 @@ def _is_int(value: Any) -> bool:
 
 
 def _cbor_kind(value: Any) -> str:
-    return type(value).__name__
+    return "map" if isinstance(value, Map) else type(value).__name__
 
 
-def _loads_exactly_one(payload: bytes) -> Any:
-    if not payload:
-        raise errors.MalformedCbor("empty payload")
-    fp = io.BytesIO(payload)
-    try:
-        value = cbor2.CBORDecoder(fp, max_depth=16, allow_indefinite=False).decode()
-    except (cbor2.CBORDecodeError, RecursionError, ValueError, OverflowError) as exc:
-        raise errors.MalformedCbor(f"not well-formed CBOR: {exc}") from exc
-    if fp.tell() != len(payload):
-        raise errors.MalformedCbor(f"{len(payload) - fp.tell()} trailing bytes after CBOR item")
-    return value

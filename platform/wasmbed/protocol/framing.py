@@ -2,7 +2,9 @@
 
 `FrameReader` reads frames from an asyncio stream; `FrameDecoder` is the same logic for
 byte pushes (bridges, tests). Both refuse a length above `max_frame` before reading it, so
-a hostile prefix cannot make us allocate.
+a hostile prefix cannot make us allocate. The firmware applies the same rule
+(wb_frame_check): a length above the limit is `FrameTooLarge`, a zero length (no CBOR item
+can be empty) `MalformedCbor`.
 """
 
 from __future__ import annotations
@@ -12,37 +14,52 @@ import struct
 
 from wasmbed.protocol import errors
 
-DEFAULT_MAX_FRAME = 64 * 1024
+DEFAULT_MAX_FRAME = 64 * 1024  # the protocol's largest payload (WB_MAX_FRAME)
+# What a device accepts when its Hello announces no max_frame, and the firmware's default
+# receive limit (WB_DEVICE_MAX_FRAME: a 4 KiB buffer holds the header and this payload).
+DEVICE_MAX_FRAME = 4096 - 4
 HEADER = struct.Struct(">I")
 
 
 def frame(payload: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> bytes:
-    """Prefix `payload` with its length; refuses payloads over `max_frame`."""
-    if len(payload) > max_frame:
-        raise errors.FrameTooLarge(f"frame of {len(payload)} bytes exceeds max {max_frame}")
+    """Prefix `payload` with its length; refuses what the receiver would refuse."""
+    check_length(len(payload), max_frame)
     return HEADER.pack(len(payload)) + payload
 
 
-def _check_length(length: int, max_frame: int) -> None:
+def check_length(length: int, max_frame: int) -> None:
+    """The receiver's rule for an announced payload length (the firmware's wb_frame_check)."""
     if length > max_frame:
         raise errors.FrameTooLarge(f"frame announces {length} bytes, max is {max_frame}")
     if length == 0:
-        raise errors.MalformedCbor("empty frame")
+        raise errors.MalformedCbor("empty frame: no CBOR item is zero bytes long")
 
 
 class FrameDecoder:
-    """Incremental decoder: `feed(data)` returns every complete payload."""
+    """Incremental decoder: `feed(data)` returns every complete payload. A bad header
+    never costs the frames before it: they are returned, and the error is raised by the
+    next `feed` or `close` (and by every call after), so what is delivered does not depend
+    on how the bytes were chunked."""
 
     def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.max_frame = max_frame
         self._buf = bytearray()
+        self._error: errors.ProtocolError | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
+        if self._error is not None:
+            raise self._error
         self._buf += data
         out: list[bytes] = []
         while len(self._buf) >= HEADER.size:
             (length,) = HEADER.unpack_from(self._buf)
-            _check_length(length, self.max_frame)
+            try:
+                check_length(length, self.max_frame)
+            except errors.ProtocolError as exc:
+                self._error = exc
+                if not out:
+                    raise
+                break
             if len(self._buf) < HEADER.size + length:
                 break
             out.append(bytes(self._buf[HEADER.size : HEADER.size + length]))
@@ -50,7 +67,10 @@ class FrameDecoder:
         return out
 
     def close(self) -> None:
-        """Call at end of stream: raises `TruncatedFrame` if a partial frame is buffered."""
+        """Call at end of stream: raises the pending header error, or `TruncatedFrame` if
+        a partial frame is buffered."""
+        if self._error is not None:
+            raise self._error
         if self._buf:
             raise errors.TruncatedFrame(f"stream ended with {len(self._buf)} bytes of a frame")
 
@@ -70,7 +90,7 @@ class FrameReader:
                 raise errors.TruncatedFrame("stream ended inside a frame header") from exc
             return None
         (length,) = HEADER.unpack(header)
-        _check_length(length, self.max_frame)
+        check_length(length, self.max_frame)
         try:
             return await self.reader.readexactly(length)
         except asyncio.IncompleteReadError as exc:

@@ -12,7 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-U32 = (0, 2**32 - 1)
+U32 = (0, 2**32 - 1)  # also the range of every item of a list of ints
+LIST_TEXT_MAX = 64  # UTF-8 bytes of each item of a list of text
 U64 = (0, 2**64 - 1)
 I64 = (-(2**63), 2**63 - 1)
 
@@ -42,7 +43,10 @@ def wire(
     since: int = 1,
     item: type | None = None,
 ) -> Any:
-    """Declare a dataclass field with its wire metadata (optional fields default to None)."""
+    """Declare a dataclass field with its wire metadata (optional fields default to None).
+    An int field must say its range or enum: the C tables have no "unbounded"."""
+    if kind is int and range is None and enum is None:
+        raise TypeError(f"wire key {key}: an int field needs a range or an enum")
     meta = {"wire": Wire(key, kind, optional, max_len, range, enum, since, item)}
     if optional:
         return dataclasses.field(default=None, metadata=meta)
