@@ -1,4 +1,4 @@
-"""A rich progress display for `wasmbed test`: one line per finished scenario (status,
+"""A rich progress display for `wasmbed-hil test`: one line per finished scenario (status,
 duration), a live bar with counts, and at the end the failures with their short traceback
 and where the JUnit XML and Allure results are. Loaded with `-p harness.progress -p
 no:terminal`; works with xdist (the controller sees every worker's reports).
@@ -109,7 +109,7 @@ class ProgressReporter:
             self.console.print(f"JUnit XML: {Path(junit).resolve()}")
         allure = getattr(self.config.option, "allure_report_dir", None)
         if allure:
-            self.console.print(f"Allure results: {allure}  (HTML: wasmbed report)")
+            self.console.print(f"Allure results: {allure}  (HTML: wasmbed-hil report)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,4 +1,4 @@
-"""`wasmbed test` and `wasmbed report`: one command for a CI job's test step, one for its
+"""`wasmbed-hil test` and `wasmbed-hil report`: one command for a CI job's test step, one for its
 report. The Allure HTML report is built by the Allure command line (npm
 `allure-commandline`, pinned in tools/report, installed by ./run), from the results pytest
 and Robot both write to reports/allure-results; the trend survives between runs in
@@ -80,8 +80,8 @@ def build_report(results: Path = RESULTS, output: Path = HTML,
     """Allure HTML from `results`, carrying the trend: the previous report's history goes
     into the results first, and the new history is kept in `history` afterwards."""
     if not results.is_dir() or not any(results.glob("*-result.json")):
-        raise ReportError(f"no Allure results in {results}: run `wasmbed test` (or "
-                          "`wasmbed test --robot`) first")
+        raise ReportError(f"no Allure results in {results}: run `wasmbed-hil test` (or "
+                          "`wasmbed-hil test --robot`) first")
     started = time.monotonic()
     if history.is_dir():
         shutil.copytree(history, results / "history", dirs_exist_ok=True)

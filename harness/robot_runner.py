@@ -1,4 +1,4 @@
-"""`wasmbed robot`: the Robot suites with the right pythonpath, listeners and outputs, in
+"""`wasmbed-hil robot`: the Robot suites with the right pythonpath, listeners and outputs, in
 parallel with pabot (every suite starts its own stack on ephemeral ports, so suites never
 share a process or a port)."""
 

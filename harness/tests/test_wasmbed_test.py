@@ -1,4 +1,4 @@
-"""`wasmbed test`: pytest with the progress display; exit code is pytest's, every test gets
+"""`wasmbed-hil test`: pytest with the progress display; exit code is pytest's, every test gets
 a status line, failures are shown with their message, JUnit goes where asked."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ def test_progress_lines_summary_and_exit_code(tmp_path):
     scratch.write_text("def test_good(): pass\n"
                        "def test_bad(): assert 1 == 2, 'deliberately wrong'\n")
     junit = tmp_path / "junit.xml"
-    run = subprocess.run([sys.executable, "-m", "wasmbed.cli", "test", str(scratch),
+    run = subprocess.run([sys.executable, "-m", "harness.cli", "test", str(scratch),
                           f"--junitxml={junit}", f"--alluredir={tmp_path / 'allure'}",
                           "-n", "0"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr

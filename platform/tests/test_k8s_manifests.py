@@ -1,4 +1,4 @@
-"""The manifests in platform/k8s against a real kube-apiserver: they apply (server-side dry
+"""The manifests (wasmbed/k8s/manifests) against a real kube-apiserver: they apply (server-side dry
 run runs the API's own validation and admission), the CRDs' schemas refuse bad objects with
 a clear error, and their printer columns make `kubectl get` useful."""
 

@@ -19,9 +19,8 @@ import wasmtime
 from wasmbed import sandbox
 from wasmbed.device.runtime import HOST_FUNCTIONS
 from wasmbed.modules import inspection_engine
-from wasmbed.paths import REPO
 
-HEADER = REPO / "firmware" / "apps" / "wasmbed_app.h"
+HEADER = Path(__file__).parent / "sdk" / "wasmbed_app.h"  # shipped in the package
 MAX_SOURCE = 256 * 1024
 LIMITS = sandbox.Limits(cpu_s=30, wall_s=30.0, memory_bytes=1024 * 1024 * 1024,
                         file_bytes=16 * 1024 * 1024, output_bytes=32 * 1024)
@@ -91,7 +90,7 @@ def check_imports(wasm: bytes, entry: str = "run") -> list[str]:
                 [str(p) for p in ty.params] != [str(p) for p in params] or \
                 [str(r) for r in ty.results] != [str(r) for r in results]:
             problems.append(f"imports env.{imp.name} with the wrong signature {ty}; see "
-                            "firmware/apps/wasmbed_app.h")
+                            "wasmbed/sdk/wasmbed_app.h")
     if not any(e.name == entry and isinstance(e.type, wasmtime.FuncType)
                for e in module.exports):
         problems.append(f"exports no function {entry!r} (the entry devices call)")

@@ -1,5 +1,6 @@
 """Where the repository's non-Python parts are, for code running from the checkout (an
-editable install): firmware sources, Renode scripts, the dashboard build, tools."""
+editable install): firmware sources, Renode scripts, tools. What an installed product needs
+(dashboard, manifests, the app header, protocol vectors) ships inside the package."""
 
 from __future__ import annotations
 
@@ -10,8 +11,5 @@ REPO = Path(__file__).resolve().parents[2]
 
 def dashboard_dir() -> Path | None:
     """The dashboard's built assets: shipped inside the package, or built in the checkout."""
-    for candidate in (Path(__file__).parent / "dashboard", REPO / "platform" / "dashboard"
-                      / "dist"):
-        if (candidate / "index.html").is_file():
-            return candidate
-    return None
+    built = Path(__file__).parent / "dashboard"  # vite's outDir, shipped in the wheel
+    return built if (built / "index.html").is_file() else None

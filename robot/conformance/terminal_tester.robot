@@ -2,7 +2,7 @@
 Renode's keyword semantics, one behaviour per test, on the conformance firmware
 (firmware/conformance: known boot lines, then a line shell). The same file passes under
 `renode-test` on Renode 1.15.3 (--variable EMULATOR:robot/resources/renode.resource) and
-under our keywords on QEMU (wasmbed robot). Timeouts are generous: Renode counts them in
+under our keywords on QEMU (wasmbed-hil robot). Timeouts are generous: Renode counts them in
 virtual time, QEMU in wall-clock time.
 
 

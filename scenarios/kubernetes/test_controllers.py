@@ -1,4 +1,4 @@
-"""Controllers as separate replicas on Kubernetes (as platform/k8s/controllers.yaml runs
+"""Controllers as separate replicas on Kubernetes (as k8s/manifests/controllers.yaml runs
 them): a Lease elects one leader, only it reconciles, and a standby takes over when the
 leader dies without a word. Runs on the session's Kubernetes API under any --cluster."""
 

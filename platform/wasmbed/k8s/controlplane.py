@@ -4,7 +4,7 @@ for trying the Kubernetes backend on one machine without Docker.
 No scheduler, no controller-manager, no nodes: the platform only needs the API (CRDs,
 namespaces, Leases, RBAC). Auth is real: serving and client certificates from our own CA,
 bearer tokens from a token file, RBAC on. Two users: `admin` (system:masters, for setting
-up) and `wasmbed` (only what platform/k8s/rbac.yaml grants), so the tests prove the RBAC
+up) and `wasmbed` (only what k8s/manifests/rbac.yaml grants), so the tests prove the RBAC
 manifest is enough for the platform.
 """
 
@@ -102,7 +102,7 @@ class LocalControlPlane:
 
     @property
     def platform_kubeconfig(self) -> Path:
-        """The `wasmbed` user: only what platform/k8s/rbac.yaml grants it."""
+        """The `wasmbed` user: only what k8s/manifests/rbac.yaml grants it."""
         return self.root / "wasmbed.kubeconfig"
 
     def start(self) -> LocalControlPlane:

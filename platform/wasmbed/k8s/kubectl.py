@@ -7,9 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from wasmbed.k8s.controlplane import REPO, ControlPlaneError
+from wasmbed.k8s.controlplane import ControlPlaneError
 
-MANIFESTS = REPO / "platform" / "k8s"
+MANIFESTS = Path(__file__).parent / "manifests"  # shipped in the package: `wasmbed manifests`
 CRDS = MANIFESTS / "crds"
 CRD_NAMES = [f"{plural}.wasmbed.github.io" for plural in ("devices", "applications", "gateways")]
 

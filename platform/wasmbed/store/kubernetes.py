@@ -1,4 +1,4 @@
-"""The Kubernetes store: our resources as custom resources (platform/k8s/crds) in one namespace.
+"""The Kubernetes store: our resources as custom resources (k8s/manifests/crds) in one namespace.
 
 The contract maps almost one to one onto the Kubernetes API, which it was shaped after:
 status goes through the `/status` subresource (so a spec writer can never clobber it),
@@ -60,7 +60,7 @@ def _raise(exc: ApiException, kind: str, name: str | None = None) -> NoReturn:
     if exc.status == 404:
         if name is None or "the server could not find the requested resource" in msg:
             raise NotFound(f"{what}: {msg} (are the CRDs installed? "
-                           "kubectl apply -f platform/k8s/crds/)") from exc
+                           "kubectl apply -f \"$(wasmbed manifests)/crds\")") from exc
         raise NotFound(f"{what} not found") from exc
     if exc.status == 409:
         reason = ""
@@ -74,7 +74,7 @@ def _raise(exc: ApiException, kind: str, name: str | None = None) -> NoReturn:
     if exc.status in (400, 422):  # 400: strict decoding (unknown field); 422: schema
         raise Invalid(f"{what} is invalid: {msg}") from exc
     hint = {401: "; the cluster refused the kubeconfig's credentials",
-            403: "; the user lacks rights: apply platform/k8s/rbac.yaml and bind its "
+            403: "; the user lacks rights: apply \"$(wasmbed manifests)/rbac.yaml\" and bind its "
                  "ClusterRole to the user or service account"}.get(exc.status or 0, "")
     err = StoreError(f"{what}: Kubernetes API answered {exc.status}: {msg}{hint}")
     err.status = exc.status if exc.status and exc.status >= 400 else 502

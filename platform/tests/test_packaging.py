@@ -1,0 +1,142 @@
+"""The project as a user installs it: two wheels (the product `wasmbed` from platform/, the
+harness `wasmbed-hil` from the root) in a fresh virtual environment, away from the checkout.
+Third-party dependencies come from this environment (a path entry, so the checkout's
+editable installs stay invisible); our own code comes only from the wheels."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wasmbed.paths import REPO
+from wasmbed.processes import ManagedProcess
+
+PRODUCT = REPO / "platform" / "wasmbed"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_product_never_imports_the_harness():
+    offenders = [str(p.relative_to(REPO)) for p in sorted(PRODUCT.rglob("*.py"))
+                 if {"harness", "scenarios", "robot"} & _imports(p)]
+    assert not offenders, f"platform/wasmbed must not import the harness: {offenders}"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with both wheels installed; returns its python."""
+    root = tmp_path_factory.mktemp("wheels")
+    wheels = root / "dist"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                            "-w", str(wheels), str(REPO / "platform"), str(REPO)],
+                           capture_output=True, text=True, timeout=600)
+    if built.returncode != 0 and "No matching distribution found for setuptools" in built.stderr:
+        pytest.skip("the wheel build needs setuptools from PyPI (pip's build isolation)")
+    assert built.returncode == 0, built.stdout + built.stderr
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True, check=True)
+    # third-party packages from this environment, appended after the venv's own
+    (Path(site.stdout.strip()) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                    "--no-deps", "--no-index", *map(str, sorted(wheels.glob("*.whl")))],
+                   check=True, capture_output=True, text=True, timeout=300)
+    return python
+
+
+def test_the_wheels_hold_the_data_an_installed_product_needs(installed):
+    wheel = next((installed.parents[2] / "dist").glob("wasmbed-0*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("wasmbed/sdk/wasmbed_app.h", "wasmbed/protocol/vectors.json",
+                   "wasmbed/protocol/invalid_vectors.json", "wasmbed/examples/hello.wat",
+                   "wasmbed/k8s/manifests/rbac.yaml", "wasmbed/k8s/manifests/crds/devices.yaml",
+                   "wasmbed/bridge/relay.py", "wasmbed/api/routes/devices.py"):
+        assert needed in names, f"{needed} is not in {wheel.name}"
+    if (PRODUCT / "dashboard" / "index.html").exists():  # built by ./run when npm exists
+        assert "wasmbed/dashboard/index.html" in names
+    harness = next((installed.parents[2] / "dist").glob("wasmbed_hil-*.whl"))
+    hnames = set(zipfile.ZipFile(harness).namelist())
+    assert "harness/faults/library.py" in hnames and "harness/plugin.py" in hnames
+    assert not [n for n in hnames if n.startswith(("wasmbed/", "harness/tests/"))]
+
+
+def test_every_module_imports_from_the_wheels(installed, tmp_path):
+    script = """
+import importlib, json, pkgutil, sys
+out = {}
+for top in ("wasmbed", "harness"):
+    pkg = importlib.import_module(top)
+    for mod in pkgutil.walk_packages(pkg.__path__, top + "."):
+        if mod.name.endswith("__main__"):
+            continue
+        try:
+            m = importlib.import_module(mod.name)
+            out[mod.name] = getattr(m, "__file__", "")
+        except Exception as exc:
+            out[mod.name] = f"ERROR {type(exc).__name__}: {exc}"
+print(json.dumps(out))
+"""
+    done = subprocess.run([str(installed), "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout)
+    assert "wasmbed.bridge.relay" in modules and "harness.faults.library" in modules
+    venv = str(installed.parents[1])
+    broken = {k: v for k, v in modules.items() if v.startswith("ERROR")}
+    assert not broken, broken
+    outside = {k: v for k, v in modules.items() if not v.startswith(venv)}
+    assert not outside, f"imported from outside the wheels: {outside}"
+
+
+def test_wasmbed_up_runs_from_the_wheel(installed, tmp_path):
+    ready = tmp_path / "up.ready"
+    wasmbed = installed.parent / "wasmbed"
+    proc = ManagedProcess("up", [str(wasmbed), "up", "--data-dir", str(tmp_path / "home"),
+                                 "--api-port", "0", "--tls-port", "0",
+                                 "--gateway-http-port", "0", "--ready-file", str(ready)],
+                          tmp_path / "up.log", ready)
+    try:
+        info = proc.start()
+        token = (tmp_path / "home" / "api" / "token").read_text().strip()
+        with httpx.Client(base_url=info["api"], timeout=10) as http:
+            assert http.get("/health").status_code == 200
+            devices = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+            assert devices.status_code == 200, devices.text
+            if (PRODUCT / "dashboard" / "index.html").exists():
+                assert "<html" in http.get("/").text.lower()
+    finally:
+        proc.stop()
+    manifests = subprocess.run([str(wasmbed), "manifests"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    assert (Path(manifests) / "crds" / "devices.yaml").is_file()
+    assert manifests.startswith(str(installed.parents[1]))
+
+
+def test_the_pytest_plugin_loads_from_the_wheel(installed, tmp_path):
+    done = subprocess.run([str(installed), "-m", "pytest", "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for option in ("--emulator", "--board", "--cluster", "--keep-on-failure"):
+        assert option in done.stdout, f"{option} missing from pytest --help"
+    hil = subprocess.run([str(installed.parent / "wasmbed-hil"), "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert hil.returncode == 0 and "robot" in hil.stdout, hil.stderr
