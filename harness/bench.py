@@ -21,12 +21,12 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
-from harness.boards import build_firmware
 from harness.evidence import Evidence
-from harness.stack import Cluster, GatewayHandle, Platform
+from harness.firmware import build_firmware
+from harness.services import Cluster, GatewayHandle, Platform
 from wasmbed import examples
 from wasmbed.device.provision import provision
-from wasmbed.emulation import QemuBoard, board_spec
+from wasmbed.emulation import board_spec, make_board
 from wasmbed.emulation.catalog import BoardSpec
 from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import PkiLayout
@@ -209,7 +209,7 @@ def security(
 def _security(root: Path, group: ProcessGroup, idle: int, stalled: int, body_mib: int) -> None:
     import httpx
 
-    from harness.stack import Fleet
+    from harness.services import Fleet
 
     ev = Evidence(root / "evidence")
     ev.directory.mkdir()
@@ -305,7 +305,7 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
     blob, key = write_blob(root / "dev.blob", "fw-bench", cluster.pki.factory,
                            cluster.pki.platform, gw.name)
     platform.api.create_device("fw-bench", key, board=spec.name, device_type="emulated")
-    board = QemuBoard(spec, elf, root / "board", loads=[(blob, spec.provision_addr)])
+    board = make_board(spec.name, "qemu", elf, root / "board", blob=blob)
     board.start(run=False)
     try:
         gh, gp = gw.tls_address

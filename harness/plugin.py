@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from harness.boards import build_apps, build_firmware, start_board
 from harness.browser import BrowserMissing, chromium_page
 from harness.evidence import Evidence
 from harness.faults import Faults
+from harness.firmware import build_apps, build_firmware, start_board
 from harness.kube import Kube
-from harness.stack import (
+from harness.services import (
     Cluster,
     Fleet,
     GatewayHandle,
@@ -33,13 +33,13 @@ from harness.stack import (
     start_bridge,
 )
 from wasmbed import __version__
-from wasmbed.client import ApiClient
 from wasmbed.device.fleet import profile_from
 from wasmbed.emulation import CATALOG, EmulatorUnavailable, board_spec, find_renode
 from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.paths import REPO
 from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup
+from wasmbed.rest_client import ApiClient
 from wasmbed.waiting import wait_for as _wait_for
 
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
@@ -56,7 +56,8 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
 EVIDENCE = pytest.StashKey[Evidence]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 OPT_IN_MARKERS = ("scale", "slow", "demo_failure")
-ROOT = REPO
+ROOT = REPO  # the checkout: its firmware; reports go under the rootdir of the run
+CATEGORIES = Path(__file__).with_name("allure_categories.json")  # shipped in the package
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +74,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, (help_, default, kind) in OPTIONS.items():
         parser.addini(f"wasmbed_{name}", help_, type=kind, default=default)  # type: ignore[arg-type]
     parser.addini("wasmbed_keep_on_failure", "as --keep-on-failure", type="bool", default=False)
+    group.addoption("--firmware", action="append", default=[], metavar="BOARD=ELF",
+                    help="your own firmware image for a catalog board instead of building "
+                         "this repository's (repeatable)")
+    parser.addini("wasmbed_firmware", "BOARD=ELF lines, as --firmware", type="linelist",
+                  default=[])
+
+
+def given_firmware(config: pytest.Config) -> dict[str, Path]:
+    """--firmware BOARD=ELF (and the ini's lines), checked: a catalog board, an existing
+    file. Relative paths are relative to the rootdir."""
+    given: dict[str, Path] = {}
+    for item in [*config.getini("wasmbed_firmware"), *config.getoption("firmware", [])]:
+        board, sep, elf = item.partition("=")
+        if not sep or not board or not elf:
+            raise pytest.UsageError(f"--firmware {item!r}: use BOARD=path/to/firmware.elf")
+        try:
+            board_spec(board)
+        except KeyError as exc:
+            raise pytest.UsageError(f"--firmware {item!r}: {exc.args[0]}") from exc
+        path = (config.rootpath / elf).resolve()
+        if not path.is_file():
+            raise pytest.UsageError(f"--firmware {item!r}: {path} does not exist")
+        given[board] = path
+    return given
 
 
 def setting(config: pytest.Config, name: str) -> Any:
@@ -98,6 +123,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if cluster not in ("embedded", "local", "kubeconfig"):
         raise pytest.UsageError(f"wasmbed_cluster = {cluster}: expected embedded, local or "
                                 "kubeconfig")
+    given_firmware(config)  # a bad --firmware is a usage error before any test runs
     _configure_allure(config)
 
 
@@ -107,25 +133,24 @@ def _configure_allure(config: pytest.Config) -> None:
     if not config.pluginmanager.hasplugin("allure_pytest"):
         return
     if not getattr(config.option, "allure_report_dir", None):
-        config.option.allure_report_dir = str(ROOT / setting(config, "allure_dir"))
+        config.option.allure_report_dir = str(config.rootpath / setting(config, "allure_dir"))
     if hasattr(config, "workerinput"):
         return
     results = Path(config.option.allure_report_dir)
     results.mkdir(parents=True, exist_ok=True)
-    categories = ROOT / "reports" / "categories.json"
-    if categories.exists():
-        shutil.copy(categories, results / "categories.json")
+    shutil.copy(CATEGORIES, results / "categories.json")
     env = {"wasmbed.version": __version__, "board": setting(config, "board"),
            "emulator": setting(config, "emulator"), "cluster": setting(config, "cluster"),
-           "python": host_platform.python_version(), "git.sha": _git_sha()}
+           "python": host_platform.python_version(), "git.sha": _git_sha(config.rootpath)}
     text = "".join(f"{k}={v}\n" for k, v in env.items())
     (results / "environment.properties").write_text(text)
-    (ROOT / "reports" / "environment.properties").write_text(text)
+    (config.rootpath / "reports").mkdir(exist_ok=True)
+    (config.rootpath / "reports" / "environment.properties").write_text(text)
 
 
-def _git_sha() -> str:
+def _git_sha(where: Path) -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where, text=True,
                               capture_output=True, timeout=5).stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -366,10 +391,12 @@ def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: Proce
 
 
 @pytest.fixture(scope="session")
-def firmware_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """build(board) -> ELF path; each board is built once per session."""
+def firmware_build(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """build(board) -> ELF path; each board is built once per session, unless --firmware
+    gave an image for it."""
     build_dir = tmp_path_factory.mktemp("firmware-build")
-    built: dict[str, Path] = {}
+    built: dict[str, Path] = dict(given_firmware(request.config))
 
     def build(name: str) -> Path:
         if name not in built:

@@ -86,8 +86,8 @@ def build_report(results: Path = RESULTS, output: Path = HTML,
     if history.is_dir():
         shutil.copytree(history, results / "history", dirs_exist_ok=True)
     add_firmware_environment(results)
-    categories = REPORTS / "categories.json"
-    if categories.exists() and not (results / "categories.json").exists():
+    categories = Path(__file__).with_name("allure_categories.json")
+    if not (results / "categories.json").exists():
         shutil.copy(categories, results / "categories.json")
     done = subprocess.run([*allure_command(), "generate", str(results), "-o", str(output),
                            "--clean"], capture_output=True, text=True)

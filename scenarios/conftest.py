@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.stack import provision_board
+from harness.services import provision_board
 from scenarios.steps import device_phase
 
 
@@ -39,3 +39,17 @@ def connected_board(request, api, board, bridge, gateway, provisioned, wait_for)
     return name, b
 
 
+
+
+@pytest.fixture
+def connected_device(api, virtual_devices, wait_for):
+    """Factory: connected_device(**kwargs) -> (name, fleet): one provisioned virtual device
+    (kwargs as for virtual_devices) that is Connected."""
+
+    def start(**kwargs):
+        fleet = virtual_devices(1, **kwargs)
+        name = fleet.names[0]
+        wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+        return name, fleet
+
+    return start

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from harness.stack import GatewayHandle, Platform
+from harness.services import GatewayHandle, Platform
 from wasmbed.pki.layout import client_context
 from wasmbed.protocol import Error, Hello, HelloAck
 from wasmbed.protocol.link import MessageLink

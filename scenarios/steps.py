@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wasmbed.client import ApiClient
+from wasmbed.rest_client import ApiClient
 from wasmbed.waiting import Seen
 
 

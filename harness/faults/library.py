@@ -11,8 +11,8 @@ from typing import Any
 import allure
 import httpx
 
-from wasmbed.client import ApiClient
 from wasmbed.processes import ManagedProcess
+from wasmbed.rest_client import ApiClient
 
 
 class HeldFault:

@@ -37,6 +37,27 @@ def test_unknown_cluster_backend_in_ini_is_a_clear_usage_error(scratch):
     result.stderr.fnmatch_lines(["*wasmbed_cluster = minikube*embedded, local or kubeconfig*"])
 
 
+def test_firmware_option_is_checked_up_front(scratch):
+    scratch.makepyfile("def test_x(): pass")
+    result = scratch.runpytest("--firmware", "stm32f4_discovery=missing.elf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*missing.elf does not exist*"])
+    result = scratch.runpytest("--firmware", "nucleo=fw.elf")
+    result.stderr.fnmatch_lines(["*unknown board 'nucleo'; the catalog has*"])
+    result = scratch.runpytest("--firmware", "fw.elf")
+    result.stderr.fnmatch_lines(["*use BOARD=path/to/firmware.elf*"])
+
+
+def test_firmware_option_replaces_the_build(scratch):
+    scratch.path.joinpath("mine.elf").write_bytes(b"\x7fELF")
+    scratch.makepyfile("""
+        def test_x(firmware_build):
+            assert firmware_build("stm32f4_discovery").name == "mine.elf"
+    """)
+    scratch.runpytest("--firmware", "stm32f4_discovery=mine.elf", "-p",
+                      "no:allure_pytest").assert_outcomes(passed=1)
+
+
 def test_local_cluster_without_binaries_says_how_to_build_them(scratch, monkeypatch, tmp_path):
     monkeypatch.setenv("WASMBED_ETCD", str(tmp_path / "etcd"))
     monkeypatch.setenv("WASMBED_KUBE_APISERVER", str(tmp_path / "kube-apiserver"))

@@ -11,7 +11,7 @@ import pytest
 from wasmbed import examples
 from wasmbed.controllers.application import ApplicationController, aggregate
 from wasmbed.controllers.device import DeviceController, device_phase
-from wasmbed.controllers.gateway_client import GatewayUnavailable
+from wasmbed.gateway_client import GatewayUnavailable
 from wasmbed.resources import merge_entry, module_id
 from wasmbed.store import EmbeddedStore, new_resource
 from wasmbed.timeutil import iso

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -39,13 +40,66 @@ def test_the_product_never_imports_the_harness():
     assert not offenders, f"platform/wasmbed must not import the harness: {offenders}"
 
 
+def _module_imports(path: Path, known: set[str]) -> set[str]:
+    """The product's modules a module imports when it is loaded (not under TYPE_CHECKING,
+    not inside functions); `from pkg import sub` depends on pkg.sub only."""
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & known
+                found.update(subs or {node.module})
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    inner = getattr(node, field, None)
+                    if isinstance(inner, list):
+                        visit(inner)
+
+    visit(ast.parse(path.read_text(), str(path)).body)
+    return found & known
+
+
+def test_the_product_has_no_import_cycles():
+    modules = {".".join(p.relative_to(PRODUCT.parent).with_suffix("").parts)
+               .removesuffix(".__init__"): p for p in PRODUCT.rglob("*.py")}
+    graph = {name: _module_imports(path, set(modules)) - {name}
+             for name, path in modules.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            if m == goal:
+                return True
+            if m not in seen:
+                seen.add(m)
+                todo.extend(graph[m])
+        return False
+
+    cycles = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if reaches(b, a)})
+    assert not cycles, f"modules that import each other (directly or not): {cycles}"
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with both wheels installed; returns its python."""
     root = tmp_path_factory.mktemp("wheels")
     wheels = root / "dist"
+    # from copies of what each distribution is made of: pip builds in the source tree, and
+    # the build must neither litter the checkout nor see anything else in it
+    junk = shutil.ignore_patterns("__pycache__", "tests", "*.pyc")
+    product, hil = root / "src" / "platform", root / "src" / "hil"
+    shutil.copytree(PRODUCT, product / "wasmbed", ignore=junk)
+    shutil.copy(REPO / "platform" / "pyproject.toml", product)
+    shutil.copytree(REPO / "harness", hil / "harness", ignore=junk)
+    shutil.copy(REPO / "pyproject.toml", hil)
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                            "-w", str(wheels), str(REPO / "platform"), str(REPO)],
+                            "-w", str(wheels), str(product), str(hil)],
                            capture_output=True, text=True, timeout=600)
     if built.returncode != 0 and "No matching distribution found for setuptools" in built.stderr:
         pytest.skip("the wheel build needs setuptools from PyPI (pip's build isolation)")
@@ -75,7 +129,8 @@ def test_the_wheels_hold_the_data_an_installed_product_needs(installed):
         assert "wasmbed/dashboard/index.html" in names
     harness = next((installed.parents[2] / "dist").glob("wasmbed_hil-*.whl"))
     hnames = set(zipfile.ZipFile(harness).namelist())
-    assert "harness/faults/library.py" in hnames and "harness/plugin.py" in hnames
+    assert {"harness/faults/library.py", "harness/plugin.py", "harness/allure_categories.json",
+            "harness/cli.py"} <= hnames
     assert not [n for n in hnames if n.startswith(("wasmbed/", "harness/tests/"))]
 
 

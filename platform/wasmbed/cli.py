@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wasmbed import __version__
-from wasmbed.client import ApiClient, ApiError
+from wasmbed.rest_client import ApiClient, ApiError
 
 app = typer.Typer(help="Wasmbed: deploy WebAssembly to Cortex-M fleets.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -225,8 +225,8 @@ def gateway(
     verbose: bool = False,
 ) -> None:
     """Run one gateway: TLS 1.3 mutual-auth device server plus its HTTP API."""
+    from wasmbed.gateway.config import GatewayConfig
     from wasmbed.gateway.main import run_gateway
-    from wasmbed.gateway.server import GatewayConfig
 
     _logging(verbose)
     if not token_file.exists():
@@ -300,8 +300,8 @@ def up(
     verbose: bool = False,
 ) -> None:
     """Start API + controllers + one gateway (embedded store) in this process."""
+    from wasmbed.one_process import LocalStack, StackConfig
     from wasmbed.serving import wait_for_shutdown_signal, write_ready
-    from wasmbed.stack import LocalStack, StackConfig
 
     _logging(verbose)
 

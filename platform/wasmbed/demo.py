@@ -18,10 +18,10 @@ from rich.table import Table
 
 from wasmbed import examples
 from wasmbed.aio import cancel_and_wait
-from wasmbed.client import ApiClient
 from wasmbed.device import VirtualDevice
 from wasmbed.device.provision import provision
-from wasmbed.stack import LocalStack, StackConfig
+from wasmbed.one_process import LocalStack, StackConfig
+from wasmbed.rest_client import ApiClient
 from wasmbed.waiting import Seen, WaitTimeout, async_wait_for
 
 

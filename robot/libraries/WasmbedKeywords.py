@@ -1,4 +1,4 @@
-"""Platform keywords for Robot suites: the same stack the pytest fixtures start (harness.stack:
+"""Platform keywords for Robot suites: the same stack the pytest fixtures start (harness.services:
 real API server, gateway, proxy, bridges and virtual device processes), one per suite, so
 pabot can run suites side by side.
 
@@ -18,11 +18,11 @@ from robot.api import SkipExecution, logger
 from robot.libraries.BuiltIn import BuiltIn
 from robotlibcore import DynamicCore, keyword
 
-from harness.boards import build_apps, build_conformance, build_firmware
 from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.faults.library import HeldFault, NetworkFaultControl
-from harness.stack import (
+from harness.firmware import build_apps, build_conformance, build_firmware
+from harness.services import (
     Cluster,
     Fleet,
     GatewayHandle,

@@ -20,20 +20,17 @@ from scenarios.steps import (
     kubectl_row,
 )
 from wasmbed import examples
-from wasmbed.client import ApiError
 from wasmbed.protocol import DeployStep
+from wasmbed.rest_client import ApiError
 from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Deployment")]
 
 
 @pytest.fixture
-def connected(api, virtual_devices, wait_for):
+def connected(connected_device):
     """One enrolled, Connected virtual device (name, fleet)."""
-    fleet = virtual_devices(1)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
-    return name, fleet
+    return connected_device()
 
 
 @allure.story("A module runs and reports its output")
@@ -122,10 +119,8 @@ def test_gateway_refuses_hash_mismatch(platform, gateway):
 
 
 @allure.story("A module larger than the device accepts is refused for that device")
-def test_oversized_module_refused(api, virtual_devices, wait_for):
-    fleet = virtual_devices(1, max_module_size=4096)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_oversized_module_refused(api, connected_device, wait_for):
+    name, fleet = connected_device(max_module_size=4096)
     api.create_application("big", examples.padded(8192), devices=[name])
     entry = wait_for(lambda: app_device_phase(api, "big", name, "Failed"), 20, "big Failed")
     assert "accepts at most 4096 bytes" in entry["error"]
@@ -155,11 +150,9 @@ def test_label_selector_across_ten_devices(api, virtual_devices, wait_for):
 
 @allure.story("A gateway killed mid-transfer resumes the deployment after restart")
 @pytest.mark.fault("process")
-def test_gateway_restart_mid_deployment_resumes(api, virtual_devices, gateway, wait_for,
+def test_gateway_restart_mid_deployment_resumes(api, connected_device, gateway, wait_for,
                                                 evidence):
-    fleet = virtual_devices(1, ack_delay_ms=40)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+    name, fleet = connected_device(ack_delay_ms=40)
     wasm = examples.padded(40_000)
     api.create_application("bulky", wasm, devices=[name])
 

@@ -68,10 +68,8 @@ def test_wrong_ca_is_refused(api, virtual_devices, wait_for, tmp_path):
 
 
 @allure.story("A revoked device is cut off and refused on reconnect")
-def test_revoked_device_is_refused(api, virtual_devices, wait_for):
-    fleet = virtual_devices(1)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_revoked_device_is_refused(api, connected_device, wait_for):
+    name, fleet = connected_device()
     with allure.step("revoke it through the API"):
         api.revoke_device(name)
     with allure.step("the gateway cuts the session; reconnects fail at the TLS layer"):
@@ -83,10 +81,8 @@ def test_revoked_device_is_refused(api, virtual_devices, wait_for):
 
 @allure.story("Heartbeats lost -> Disconnected; resumed -> Connected")
 @pytest.mark.fault("process")
-def test_heartbeat_loss_and_recovery(api, virtual_devices, wait_for):
-    fleet = virtual_devices(1)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_heartbeat_loss_and_recovery(api, connected_device, wait_for):
+    name, fleet = connected_device()
     with allure.step("freeze the device process (SIGSTOP): heartbeats stop, socket stays"):
         fleet.process.pause()
     dev = wait_for(lambda: device_phase(api, name, "Disconnected"), 20,

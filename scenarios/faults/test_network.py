@@ -14,11 +14,9 @@ pytestmark = [allure.feature("Faults"), pytest.mark.fault("network")]
 
 
 @pytest.fixture
-def device(api, virtual_devices, proxy, wait_for):
-    """One Connected virtual device behind the fault proxy: (name, fleet, network)."""
-    fleet = virtual_devices(1, gateway=proxy, reconnect_max_s=1.0)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def device(connected_device, proxy):
+    """One Connected virtual device behind the fault proxy: (name, fleet)."""
+    name, fleet = connected_device(gateway=proxy, reconnect_max_s=1.0)
     return name, fleet
 
 

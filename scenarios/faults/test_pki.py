@@ -12,10 +12,8 @@ pytestmark = [allure.feature("Faults"), pytest.mark.fault("pki")]
 
 @allure.story("An expired certificate is cut within a heartbeat and refused after")
 @pytest.mark.cert_lifetime(8)
-def test_expired_certificate_cut_off(api, virtual_devices, wait_for):
-    fleet = virtual_devices(1, reconnect_max_s=1.0)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_expired_certificate_cut_off(api, connected_device, wait_for):
+    name, fleet = connected_device(reconnect_max_s=1.0)
     dev = wait_for(lambda: device_phase(api, name, "Expired"), 20, f"{name} Expired")
     assert dev["status"]["certificate"]["notAfter"]
     st = wait_for(lambda: fleet_state(fleet, name, "refused"), 20,
@@ -24,10 +22,8 @@ def test_expired_certificate_cut_off(api, virtual_devices, wait_for):
 
 
 @allure.story("A revoked device's live session is cut at the next CRL refresh")
-def test_revoked_session_cut(api, virtual_devices, faults, wait_for):
-    fleet = virtual_devices(1, reconnect_max_s=1.0)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_revoked_session_cut(api, connected_device, faults, wait_for):
+    name, fleet = connected_device(reconnect_max_s=1.0)
     faults.revoke(api, name)
     wait_for(lambda: fleet_state(fleet, name, "refused"), 20, f"{name} cut and refused")
     assert api.device(name)["status"]["phase"] == "Revoked"
@@ -35,16 +31,14 @@ def test_revoked_session_cut(api, virtual_devices, faults, wait_for):
 
 
 @allure.story("Rotating the gateway certificate: new sessions get the new one")
-def test_gateway_cert_rotation(api, platform, gateway, proxy, virtual_devices, faults,
+def test_gateway_cert_rotation(api, platform, gateway, proxy, connected_device, faults,
                                wait_for):
     import asyncio
     import ssl
 
     from cryptography import x509
 
-    fleet = virtual_devices(1, gateway=proxy, reconnect_max_s=1.0)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+    name, fleet = connected_device(gateway=proxy, reconnect_max_s=1.0)
     serial = faults.rotate_gateway_cert(gateway, platform.cluster.pki)
 
     def presented_serial() -> int:

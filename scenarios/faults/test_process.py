@@ -27,10 +27,8 @@ def test_hung_gateway(api, gateway, virtual_devices, faults, wait_for):
 
 
 @allure.story("kill -9 of the API server loses nothing it acknowledged")
-def test_api_kill_loses_nothing(api, platform, virtual_devices, faults, wait_for):
-    fleet = virtual_devices(1)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_api_kill_loses_nothing(api, platform, connected_device, faults, wait_for):
+    name, fleet = connected_device()
     api.create_application("hello", examples.wasm("hello"), devices=[name])
     before = wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 20,
                       "hello Completed")
@@ -43,10 +41,8 @@ def test_api_kill_loses_nothing(api, platform, virtual_devices, faults, wait_for
 
 
 @allure.story("Reports made while the API is down arrive after it restarts")
-def test_reports_queued_while_api_down(api, platform, virtual_devices, faults, wait_for):
-    fleet = virtual_devices(1)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_reports_queued_while_api_down(api, platform, connected_device, faults, wait_for):
+    name, fleet = connected_device()
     api.create_application("counter", examples.wasm("counter"), devices=[name])
     wait_for(lambda: app_device_phase(api, "counter", name, "Running"), 20, "counter Running")
     faults.kill(platform.process)

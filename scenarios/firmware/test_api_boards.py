@@ -9,9 +9,9 @@ from pathlib import Path
 import allure
 import pytest
 
-from harness.stack import GatewayHandle, Platform
+from harness.services import GatewayHandle, Platform
 from scenarios.steps import device_phase
-from wasmbed.client import ApiError
+from wasmbed.rest_client import ApiError
 from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Firmware"), pytest.mark.board("stm32f4_discovery")]

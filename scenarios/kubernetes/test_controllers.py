@@ -7,7 +7,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from harness.stack import Cluster, Platform, start_controller
+from harness.services import Cluster, Platform, start_controller
 from scenarios.steps import app_device_phase, device_phase
 from wasmbed import examples
 from wasmbed.waiting import Seen

@@ -10,7 +10,7 @@ import allure
 import pytest
 
 from wasmbed import sandbox
-from wasmbed.client import ApiError
+from wasmbed.rest_client import ApiError
 
 pytestmark = [allure.feature("Security"),
               pytest.mark.skipif(sandbox.missing() is not None,

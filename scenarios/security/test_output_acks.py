@@ -13,7 +13,7 @@ import json
 import allure
 import pytest
 
-from scenarios.steps import app_device_phase, device_phase
+from scenarios.steps import app_device_phase
 from wasmbed import examples
 from wasmbed.waiting import Seen
 
@@ -37,10 +37,8 @@ def api_seqs(api, app: str, device: str) -> list[int]:
 
 
 @allure.story("Outputs in flight when the gateway is killed -9 are not lost")
-def test_outputs_in_flight_survive_a_gateway_kill(api, gateway, virtual_devices, wait_for):
-    fleet = virtual_devices(1)
-    name = fleet.names[0]
-    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+def test_outputs_in_flight_survive_a_gateway_kill(api, gateway, connected_device, wait_for):
+    name, fleet = connected_device()
     api.create_application("counter", examples.wasm("counter"), devices=[name])
     wait_for(lambda: app_device_phase(api, "counter", name, "Running"), 20, "counter Running")
     wait_for(lambda: len(api_seqs(api, "counter", name)) >= 3 or Seen(api_seqs(

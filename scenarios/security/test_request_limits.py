@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from harness.attacks import BodyPusher, MiB, rss_bytes
-from wasmbed.client import ApiError
+from wasmbed.rest_client import ApiError
 from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Security")]

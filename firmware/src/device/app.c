@@ -8,7 +8,6 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "hal.h"
-#include "session.h"
 #include "wasm3.h"
 #include "wb_schema.h"
 
@@ -177,12 +176,13 @@ void app_commit(const wb_msg_t *m, app_error_t *err) {
 /* --- running ---------------------------------------------------------------------------- */
 
 static uint32_t yields;
+static const app_host_t *host; /* set for the duration of app_run */
 
 M3Result m3_Yield(void) { /* overrides wasm3's weak no-op: called on calls and loop edges */
     if (!app.running) return m3Err_none;
     if (app.fuel == 0) return OUT_OF_FUEL;
     app.fuel--;
-    if (++yields % SERVICE_EVERY == 0 && session_service(0) != 0) app.stop = true;
+    if (++yields % SERVICE_EVERY == 0 && host->service(0) != 0) app.stop = true;
     return app.stop ? STOPPED : m3Err_none;
 }
 
@@ -192,14 +192,14 @@ static m3ApiRawFunction(host_log) {
     m3ApiGetArg(int32_t, len);
     if (len < 0) len = 0;
     m3ApiCheckMem(text, (uint32_t)len);
-    session_emit_output(app.id, WB_OUTPUT_KIND_LOG, text, (size_t)(len > 256 ? 256 : len), 0);
+    host->emit_output(app.id, WB_OUTPUT_KIND_LOG, text, (size_t)(len > 256 ? 256 : len), 0);
     m3ApiSuccess();
 }
 
 static m3ApiRawFunction(host_report) {
     (void)runtime; (void)_ctx; (void)_mem;
     m3ApiGetArg(int64_t, value);
-    session_emit_output(app.id, WB_OUTPUT_KIND_VALUE, NULL, 0, value);
+    host->emit_output(app.id, WB_OUTPUT_KIND_VALUE, NULL, 0, value);
     m3ApiSuccess();
 }
 
@@ -212,12 +212,13 @@ static m3ApiRawFunction(host_uptime) {
 static m3ApiRawFunction(host_sleep) {
     (void)runtime; (void)_ctx; (void)_mem;
     m3ApiGetArg(int32_t, ms);
-    if (session_service(ms < 0 ? 0 : (uint32_t)(ms > 60000 ? 60000 : ms)) != 0) app.stop = true;
+    if (host->service(ms < 0 ? 0 : (uint32_t)(ms > 60000 ? 60000 : ms)) != 0) app.stop = true;
     if (app.stop) m3ApiTrap(STOPPED);
     m3ApiSuccess();
 }
 
-int app_run(app_error_t *err) {
+int app_run(const app_host_t *runner, app_error_t *err) {
+    host = runner;
     err->code = 0;
     err->text[0] = 0;
     app.running = app.started = true;
@@ -242,7 +243,7 @@ int app_run(app_error_t *err) {
                 m3_GetResultsV(app.function, &v32);
                 value = v32;
             }
-            session_emit_output(app.id, WB_OUTPUT_KIND_RESULT, NULL, 0, value);
+            host->emit_output(app.id, WB_OUTPUT_KIND_RESULT, NULL, 0, value);
         }
     }
     printf("wasmbed: app %s %s%s%s\r\n", app.id,

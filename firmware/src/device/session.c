@@ -206,8 +206,8 @@ static int send_output(const outbox_entry_t *e) {
 
 static int service_step(bool busy, uint32_t wait_ms);
 
-void session_emit_output(const char *module_id, int kind, const char *text, size_t len,
-                         int64_t value) {
+static void session_emit_output(const char *module_id, int kind, const char *text, size_t len,
+                                int64_t value) {
     if (link_version < 2) { /* no acknowledgements: send and forget */
         outbox_entry_t once;
         memset(&once, 0, sizeof once);
@@ -312,7 +312,7 @@ static int service_step(bool busy, uint32_t wait_ms) {
     return 0;
 }
 
-int session_service(uint32_t ms) { /* only called from inside a running module */
+static int session_service(uint32_t ms) { /* only called from inside a running module */
     uint32_t start = hal_millis();
     do {
         if (service_step(true, 10) < 0) return -1;
@@ -336,7 +336,8 @@ static session_result_t operate(uint32_t interval_s) {
             printf("wasmbed: app %s running\r\n", mid);
             if (send_status(mid, WB_APP_STATE_RUNNING, NULL) < 0) return SESSION_FAILED;
             app_error_t err;
-            int state = app_run(&err);
+            static const app_host_t host = {session_service, session_emit_output};
+            int state = app_run(&host, &err);
             if (send_status(mid, state, err.text) < 0 || link_failed) return SESSION_FAILED;
         }
     }

@@ -12,10 +12,4 @@ typedef enum { SESSION_ENROLLED = 1, SESSION_ENDED = 0, SESSION_FAILED = -1 } se
 
 session_result_t session_run(const provision_t *prov);
 
-/* For the app runtime while a module runs: keep heartbeats and the link going for `ms`;
- * nonzero when the module must stop (stop requested, or the link failed). */
-int session_service(uint32_t ms);
-void session_emit_output(const char *module_id, int kind, const char *text, size_t len,
-                         int64_t value);
-
 #endif

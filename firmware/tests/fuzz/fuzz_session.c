@@ -119,18 +119,18 @@ void app_commit(const wb_msg_t *m, app_error_t *err) {
     fake.committed = true;
 }
 
-int app_run(app_error_t *err) {
+int app_run(const app_host_t *host, app_error_t *err) {
     fake.running = true;
     err->code = 0;
     err->text[0] = 0;
     for (int i = 0; i < 12 && !fake.stop; i++) { /* more than an outbox window holds */
-        session_emit_output(fake.id, WB_OUTPUT_KIND_VALUE, NULL, 0, i);
-        if (session_service(3) != 0) break;
+        host->emit_output(fake.id, WB_OUTPUT_KIND_VALUE, NULL, 0, i);
+        if (host->service(3) != 0) break;
     }
     fake.running = false;
     fake.committed = false;
     if (fake.stop) return WB_APP_STATE_STOPPED;
-    session_emit_output(fake.id, WB_OUTPUT_KIND_LOG, "done", 4, 0);
+    host->emit_output(fake.id, WB_OUTPUT_KIND_LOG, "done", 4, 0);
     return WB_APP_STATE_COMPLETED;
 }
 

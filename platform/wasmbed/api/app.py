@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from wasmbed import __version__, httperrors
-from wasmbed.api.boards import BoardManager, boards_router
 from wasmbed.api.compiling import compile_router
 from wasmbed.api.context import ApiContext
+from wasmbed.api.emulated_boards import BoardManager, boards_router
 from wasmbed.api.routes import (
     admin,
     applications,

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wasmbed.api.events import DeviceEvents
-from wasmbed.controllers.gateway_client import GatewayClient
 from wasmbed.credentials import Credentials
+from wasmbed.gateway_client import GatewayClient
 from wasmbed.pki import PkiLayout
 from wasmbed.store import Store
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from wasmbed.api.context import ApiContext
 from wasmbed.api.models import EnrollmentRequest
-from wasmbed.controllers.gateway_client import GatewayRef, GatewayRefused, GatewayUnavailable
+from wasmbed.gateway_client import GatewayRef, GatewayRefused, GatewayUnavailable
 from wasmbed.store import NotFound, new_resource
 from wasmbed.timeutil import iso, parse_iso
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from wasmbed.api.context import ApiContext
 from wasmbed.api.models import GatewayRegistration
-from wasmbed.controllers.gateway_client import GatewayRef
+from wasmbed.gateway_client import GatewayRef
 from wasmbed.httperrors import api_error
 from wasmbed.store import NotFound, Store, new_resource
 from wasmbed.timeutil import iso, parse_iso

@@ -10,12 +10,12 @@ from pathlib import Path
 from rich.console import Console
 
 from wasmbed.api.app import build_app
-from wasmbed.api.boards import BoardManager
 from wasmbed.api.context import ApiContext
+from wasmbed.api.emulated_boards import BoardManager
 from wasmbed.api.routes.watch import close_watches
-from wasmbed.controllers.gateway_client import GatewayClient
 from wasmbed.controllers.runner import ControllerSet
 from wasmbed.credentials import Credentials
+from wasmbed.gateway_client import GatewayClient
 from wasmbed.pki import PkiLayout
 from wasmbed.serving import bind, start_uvicorn, url_of, wait_for_shutdown_signal, write_ready
 from wasmbed.store import EmbeddedStore, Store

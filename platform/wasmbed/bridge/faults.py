@@ -1,7 +1,7 @@
 """Network faults applied to relayed byte streams (bridge and proxy alike).
 
 One `NetworkFaults` per relay process, changed at run time through its HTTP control API
-(`control.py`). Faults are applied per chunk in each direction: latency and jitter,
+(`fault_api.py`). Faults are applied per chunk in each direction: latency and jitter,
 bandwidth cap, dropping a direction, blackhole (both directions silently), corrupting
 bytes, refusing new connections, and cutting every live connection (RST). Partition and
 flapping are timed combinations, run inside the relay so they need no test-side timing.

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from wasmbed.aio import cancel_and_wait
-from wasmbed.bridge.control import build_control_app
+from wasmbed.bridge.fault_api import build_control_app
 from wasmbed.bridge.faults import NetworkFaults
 from wasmbed.bridge.proxy import TcpProxy
 from wasmbed.bridge.relay import BoardLink, Bridge

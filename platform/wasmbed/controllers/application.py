@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from wasmbed.controllers.base import Controller, Mapper
-from wasmbed.controllers.gateway_client import (
+from wasmbed.gateway_client import (
     GatewayClient,
     GatewayRef,
     GatewayRefused,

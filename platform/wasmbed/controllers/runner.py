@@ -13,8 +13,8 @@ from wasmbed.controllers.application import ApplicationController
 from wasmbed.controllers.base import Controller
 from wasmbed.controllers.device import DeviceController
 from wasmbed.controllers.gateway import GatewayController
-from wasmbed.controllers.gateway_client import GatewayClient
 from wasmbed.credentials import GatewayKey
+from wasmbed.gateway_client import GatewayClient
 from wasmbed.serving import wait_for_shutdown_signal, write_ready
 from wasmbed.store import Store
 from wasmbed.store.opening import StoreConfig, open_store

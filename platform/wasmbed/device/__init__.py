@@ -5,7 +5,7 @@ tests and for exercising the platform without emulators. It never stands in for 
 firmware in a firmware test.
 """
 
-from wasmbed.device.client import DeviceProfile, VirtualDevice
 from wasmbed.device.runtime import HOST_FUNCTIONS, WasmRunner
+from wasmbed.device.virtual import DeviceProfile, VirtualDevice
 
 __all__ = ["HOST_FUNCTIONS", "DeviceProfile", "VirtualDevice", "WasmRunner"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wasmbed.aio import cancel_and_wait
-from wasmbed.device.client import DeviceProfile, VirtualDevice
+from wasmbed.device.virtual import DeviceProfile, VirtualDevice
 from wasmbed.protocol.link import JsonlTrace
 from wasmbed.serving import wait_for_shutdown_signal, write_ready
 

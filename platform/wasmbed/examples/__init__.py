@@ -36,6 +36,26 @@ _PADDED = """(module
     (i32.const 7)))"""
 
 
+def grown(wasm: bytes, size: int) -> bytes:
+    """`wasm` grown to exactly `size` bytes by a custom section, which runtimes skip: the
+    module still needs no linear memory (boards without wasm RAM run it)."""
+    for pad in range(size - len(wasm) - 1, 0, -1):
+        body = b"\x03pad" + b"\0" * pad
+        out = wasm + b"\x00" + _leb128(len(body)) + body
+        if len(out) == size:
+            return out
+    raise ValueError(f"cannot grow a {len(wasm)}-byte module to {size} bytes")
+
+
+def _leb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
 def padded(filler_bytes: int, *, forever: bool = False) -> bytes:
     """A valid module carrying `filler_bytes` of data (size and transfer tests): it logs
     "big module ran", then returns 7 — or, with forever, sleeps in a loop until stopped."""

@@ -8,8 +8,9 @@ import logging
 from pathlib import Path
 from typing import IO
 
+from wasmbed.gateway.config import GatewayConfig
 from wasmbed.gateway.http import build_gateway_app
-from wasmbed.gateway.server import Gateway, GatewayConfig
+from wasmbed.gateway.server import Gateway
 from wasmbed.protocol.link import JsonlTrace
 from wasmbed.reports import GatewayStatus
 from wasmbed.serving import (

@@ -46,7 +46,7 @@ from wasmbed.reports import HeartbeatSeen, ModuleOutput, ModuleState, SessionEnd
 
 if TYPE_CHECKING:
     from wasmbed.gateway.cache import Op
-    from wasmbed.gateway.server import Gateway
+    from wasmbed.gateway.host import SessionHost
 
 log = logging.getLogger("wasmbed.gateway.session")
 HELLO_TIMEOUT = 10.0
@@ -58,7 +58,7 @@ class SessionClosed(Exception):
 
 
 class DeviceSession:
-    def __init__(self, gw: Gateway, link: MessageLink, peer: x509.Certificate, bootstrap: bool,
+    def __init__(self, gw: SessionHost, link: MessageLink, peer: x509.Certificate, bootstrap: bool,
                  address: str) -> None:
         self.gw = gw
         self.link = link

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from wasmbed.gateway.cache import GatewayCache
 from wasmbed.reports import MAX_BATCH, Report
 
-log = logging.getLogger("wasmbed.gateway.control")
+log = logging.getLogger("wasmbed.gateway.platform_api")
 _REPORT = TypeAdapter(Report)
 
 

@@ -23,14 +23,15 @@ from wasmbed.api.context import ApiContext
 from wasmbed.api.enrollment import register_device
 from wasmbed.api.models import NAME
 from wasmbed.bridge.relay import BoardLink
-from wasmbed.emulation import EmulatorUnavailable, QemuBoard, board_spec
+from wasmbed.emulation import EmulatorUnavailable, board_spec, make_board
+from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import FIRMWARE_DIR
 from wasmbed.emulation.provisioning import write_blob
 from wasmbed.httperrors import api_error
 from wasmbed.timeutil import iso
 
 ATTACH_TIMEOUT_S = 10.0
-log = logging.getLogger("wasmbed.api.boards")
+log = logging.getLogger("wasmbed.api.emulated_boards")
 
 
 class BoardCreate(BaseModel):
@@ -45,7 +46,7 @@ class RunningBoard:
     name: str
     board: str
     gateway: str
-    qemu: QemuBoard
+    qemu: EmulatedBoard
     link: BoardLink
     task: asyncio.Task[None]
     started: str
@@ -104,8 +105,8 @@ class BoardManager:
                                max_module_size=spec.max_module_size)
         await register_device(self.ctx, req.name, spec.name, base64.b64decode(key),
                               req.labels, device_type="emulated")
-        qemu = QemuBoard(spec, elf, directory, loads=[(blob, spec.provision_addr)],
-                         wrapper=self._hide_secrets())
+        qemu = make_board(spec.name, "qemu", elf, directory, blob=blob,
+                          wrapper=self._hide_secrets())
         await asyncio.to_thread(qemu.start, run=False)
         assert qemu.link_address is not None
         link = BoardLink(f"bridge-{req.name}", qemu.link_address, address)

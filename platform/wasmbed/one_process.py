@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wasmbed.api.main import ApiConfig, ApiServer
+from wasmbed.gateway.config import GatewayConfig
 from wasmbed.gateway.main import GatewayService
-from wasmbed.gateway.server import GatewayConfig
 
 STATE_FILE = "up.json"
 

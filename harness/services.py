@@ -13,14 +13,14 @@ from typing import Any
 
 from harness.evidence import Evidence
 from harness.kube import Kube
-from wasmbed.client import ApiClient
-from wasmbed.device.client import DeviceProfile
 from wasmbed.device.provision import provision
+from wasmbed.device.virtual import DeviceProfile
 from wasmbed.emulation import board_spec
 from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import CertificateAuthority, PkiLayout
 from wasmbed.pki.ca import write_secret
 from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
+from wasmbed.rest_client import ApiClient
 
 
 def unique(prefix: str) -> str:
