@@ -74,6 +74,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, (help_, default, kind) in OPTIONS.items():
         parser.addini(f"wasmbed_{name}", help_, type=kind, default=default)  # type: ignore[arg-type]
     parser.addini("wasmbed_keep_on_failure", "as --keep-on-failure", type="bool", default=False)
+    group.addoption("--wasmbed-keep-results", dest="wasmbed_keep_results", action="store_true",
+                    default=None, help="add to the Allure results of earlier runs instead of "
+                                       "starting clean (history and trend are always kept)")
+    parser.addini("wasmbed_keep_results", "as --wasmbed-keep-results", type="bool",
+                  default=False)
     group.addoption("--firmware", action="append", default=[], metavar="BOARD=ELF",
                     help="your own firmware image for a catalog board instead of building "
                          "this repository's (repeatable)")
@@ -132,20 +137,45 @@ def _configure_allure(config: pytest.Config) -> None:
     an environment file describing this run. Only the xdist controller writes them."""
     if not config.pluginmanager.hasplugin("allure_pytest"):
         return
-    if not getattr(config.option, "allure_report_dir", None):
+    ours = not getattr(config.option, "allure_report_dir", None)
+    if ours:
         config.option.allure_report_dir = str(config.rootpath / setting(config, "allure_dir"))
     if hasattr(config, "workerinput"):
         return
     results = Path(config.option.allure_report_dir)
+    keep = config.getoption("wasmbed_keep_results", None) or config.getini(
+        "wasmbed_keep_results")
+    if ours and not keep and results.is_dir():  # one run, one record (the trend lives on
+        for old in results.iterdir():           # in reports/history)
+            if old.is_file():
+                old.unlink()
+        for stale in (ROOT / "reports").glob("firmware-*.json"):
+            stale.unlink()
     results.mkdir(parents=True, exist_ok=True)
     shutil.copy(CATEGORIES, results / "categories.json")
-    env = {"wasmbed.version": __version__, "board": setting(config, "board"),
-           "emulator": setting(config, "emulator"), "cluster": setting(config, "cluster"),
+    _write_environment(config, results, targets="(none ran)")
+
+
+def _write_environment(config: pytest.Config, results: Path, targets: str) -> None:
+    env = {"wasmbed.version": __version__, "board targets": targets,
+           "cluster": setting(config, "cluster"),
            "python": host_platform.python_version(), "git.sha": _git_sha(config.rootpath)}
     text = "".join(f"{k}={v}\n" for k, v in env.items())
     (results / "environment.properties").write_text(text)
     (config.rootpath / "reports").mkdir(exist_ok=True)
     (config.rootpath / "reports" / "environment.properties").write_text(text)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The environment names the boards that ran, on the emulator each ran on."""
+    config = session.config
+    results = getattr(config.option, "allure_report_dir", None)
+    if hasattr(config, "workerinput") or not results or \
+            not config.pluginmanager.hasplugin("allure_pytest"):
+        return
+    ran = {p.stem.removeprefix("firmware-") for p in (ROOT / "reports").glob("firmware-*.json")}
+    targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config) if b in ran)
+    _write_environment(config, Path(results), targets or "(none ran)")
 
 
 def _git_sha(where: Path) -> str:

@@ -17,12 +17,14 @@ def robot_argv(args: list[str], processes: int, outputdir: Path, allure_dir: Pat
     """Robot (processes <= 1) or pabot over `args` (options and suites; default: all
     suites). Outputs: output.xml, log.html, report.html, xunit.xml in `outputdir`, Allure
     results in `allure_dir`."""
+    given = [a for a in args if not a.startswith("-") and Path(a).exists()]
+    if len(given) == 1 and Path(given[0]).is_file():
+        processes = 1  # one suite: pabot would only add its own start-up
     runner = ["-m", "robot"] if processes <= 1 else [
         "-m", "pabot.pabot", "--processes", str(processes), "--no-pabotlib",
         # pabot would run `robot` from PATH; ours is this interpreter's
         "--command", sys.executable, "-m", "robot", "--end-command"]
-    suites = [] if any(not a.startswith("-") and Path(a).exists() for a in args) \
-        else [str(ROBOT_DIR / "suites"), str(ROBOT_DIR / "conformance")]
+    suites = [] if given else [str(ROBOT_DIR / "suites"), str(ROBOT_DIR / "conformance")]
     return [sys.executable, *runner,
             "--pythonpath", str(ROBOT_DIR / "libraries"), "--pythonpath", str(ROOT),
             "--outputdir", str(outputdir), "--xunit", "xunit.xml",

@@ -37,6 +37,21 @@ def test_unknown_cluster_backend_in_ini_is_a_clear_usage_error(scratch):
     result.stderr.fnmatch_lines(["*wasmbed_cluster = minikube*embedded, local or kubeconfig*"])
 
 
+def test_a_timed_out_wait_points_at_the_scenario_with_a_short_last_seen(scratch):
+    scratch.makepyfile("""
+        from wasmbed.waiting import Seen
+        def test_waits(wait_for):
+            wait_for(lambda: Seen(list(range(5000))), 0.2, "the impossible")
+    """)
+    result = scratch.runpytest("-p", "no:allure_pytest")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "waiting for the impossible; last seen: [0, 1, 2" in text
+    assert "more characters)" in text and "4999" not in text
+    assert "waiting.py" not in text  # the harness's loop is hidden from the traceback
+    result.stdout.fnmatch_lines(["*wait_for(lambda: Seen(list(range(5000))), 0.2, *"])
+
+
 def test_firmware_option_is_checked_up_front(scratch):
     scratch.makepyfile("def test_x(): pass")
     result = scratch.runpytest("--firmware", "stm32f4_discovery=missing.elf")
@@ -97,6 +112,25 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
     assert {"sleeper", "trace"} <= names
     assert (results / "environment.properties").exists()
     assert (results / "categories.json").exists()
+
+
+def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp_path):
+    results = tmp_path / "results"
+    scratch.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+                    f"wasmbed_allure_dir = {results}\n")
+    scratch.makepyfile(test_first="def test_first(): assert False")
+    scratch.runpytest_subprocess("test_first.py").assert_outcomes(failed=1)
+    scratch.makepyfile(test_second="def test_second(): pass")
+
+    def names() -> set[str]:
+        return {json.loads(p.read_text())["name"] for p in results.glob("*-result.json")}
+
+    scratch.runpytest_subprocess("test_second.py").assert_outcomes(passed=1)
+    assert names() == {"test_second"}  # the earlier failure is not in this run's record
+    scratch.runpytest_subprocess("test_first.py", "--wasmbed-keep-results")
+    assert names() == {"test_first", "test_second"}
+    env = (results / "environment.properties").read_text()
+    assert "board targets=(none ran)" in env and "emulator=auto" not in env
 
 
 def test_allure_results_are_written_without_alluredir_also_from_workers(scratch, tmp_path):

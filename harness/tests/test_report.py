@@ -76,7 +76,17 @@ def test_report_lists_scenarios_steps_and_failure_attachments(tmp_path, serve, e
     assert "the device connects" in steps
     assert any("Revoked" in s for s in steps)
     pane = page.inner_text(".side-by-side__right")
-    assert "timed out after 3.0 s" in pane and "Timeouts" in pane  # the category
+    assert "timed out after 3.0 s" in pane
+    assert "Timed out waiting (WaitTimeout)" in pane  # the category, by exception type
     attachments = page.locator(".attachment-row__name").all_inner_texts()
     assert "api" in attachments and any(a.endswith("-trace") for a in attachments)
     screenshot(page, evidence, "allure-report-failed-scenario")
+
+
+def test_one_suite_runs_under_plain_robot(tmp_path):
+    from harness.robot_runner import ROBOT_DIR, robot_argv
+
+    one = robot_argv([str(ROBOT_DIR / "suites" / "enrollment.robot")], 2, tmp_path, tmp_path)
+    assert one[1:3] == ["-m", "robot"] and "pabot.pabot" not in one
+    every = robot_argv(["--include", "smoke"], 2, tmp_path, tmp_path)
+    assert "pabot.pabot" in every and str(ROBOT_DIR / "suites") in every

@@ -20,8 +20,10 @@ from wasmbed.rest_client import ApiClient, ApiError
 
 app = typer.Typer(help="Wasmbed: deploy WebAssembly to Cortex-M fleets.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-device_app = typer.Typer(help="Devices: list, register, revoke, simulate.", no_args_is_help=True)
-app_app = typer.Typer(help="Applications: deploy, list, stop.", no_args_is_help=True)
+device_app = typer.Typer(help="Devices: list, add, label, revoke, delete, simulate, provision.",
+                         no_args_is_help=True)
+app_app = typer.Typer(help="Applications: deploy, list, logs, stop, delete.",
+                      no_args_is_help=True)
 app.add_typer(device_app, name="device")
 app.add_typer(app_app, name="app")
 
@@ -39,6 +41,20 @@ err = _console(stderr=True)
 HOME = Path(os.environ.get("WASMBED_HOME", ".wasmbed"))
 
 
+def _up_state() -> Path | None:
+    """`wasmbed up`'s up.json: in $WASMBED_HOME, else in .wasmbed of this directory or the
+    nearest parent that has one (as git finds .git)."""
+    if "WASMBED_HOME" in os.environ:
+        state = HOME / "up.json"
+        return state if state.exists() else None
+    here = Path.cwd().resolve()
+    for directory in (here, *here.parents):
+        state = directory / ".wasmbed" / "up.json"
+        if state.exists():
+            return state
+    return None
+
+
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -48,8 +64,8 @@ def _logging(verbose: bool) -> None:
 def _client() -> ApiClient:
     """API URL and token from WASMBED_API_URL/WASMBED_TOKEN, else from `wasmbed up`'s state."""
     url, token = os.environ.get("WASMBED_API_URL"), os.environ.get("WASMBED_TOKEN")
-    state = HOME / "up.json"
-    if (not url or not token) and state.exists():
+    state = _up_state()
+    if (not url or not token) and state is not None:
         info = json.loads(state.read_text())
         url = url or info["api"]
         token = token or Path(info["tokenFile"]).read_text().strip()
@@ -58,6 +74,30 @@ def _client() -> ApiClient:
                   "WASMBED_API_URL and WASMBED_TOKEN.")
         raise typer.Exit(2)
     return ApiClient(url, token)
+
+
+OutputOpt = Annotated[str, typer.Option("--output", "-o",
+                                        help="table, wide (more columns), json or yaml")]
+
+
+def _emit(items: list[dict[str, Any]], output: str, columns: list[str],
+          rows: list[list[str]], wide: list[str] = (), wide_rows: list[list[str]] = ()) -> None:
+    """Print resources as kubectl does: a table (wide: more columns), or the objects."""
+    if output == "json":
+        print(json.dumps(items, indent=2))
+    elif output == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(items, sort_keys=False), end="")
+    elif output in ("table", "wide"):
+        extra = output == "wide"
+        table = Table(*columns, *(wide if extra else []))
+        for i, row in enumerate(rows):
+            table.add_row(*row, *(wide_rows[i] if extra else []))
+        console.print(table)
+    else:
+        err.print(f"[red]-o {output}[/]: use table, wide, json or yaml")
+        raise typer.Exit(2)
 
 
 def _fail(exc: ApiError) -> None:
@@ -362,27 +402,33 @@ def status() -> None:
 # --- devices -----------------------------------------------------------------------------
 
 @device_app.command("list")
-def device_list(selector: Annotated[str | None, typer.Option("--selector", "-l")] = None) -> None:
+def device_list(selector: Annotated[str | None, typer.Option("--selector", "-l")] = None,
+                output: OutputOpt = "table") -> None:
     """List devices (optionally by label selector)."""
+    from wasmbed.timeutil import age
+
     client = _client()
     try:
         items = client.devices(selector)
     except ApiError as exc:
         _fail(exc)
-    table = Table("name", "phase", "board", "gateway", "last heartbeat")
+    rows, wide = [], []
     for d in items:
         st = d.get("status") or {}
-        table.add_row(d["metadata"]["name"], st.get("phase", "?"), d["spec"].get("mcuType", ""),
-                      (st.get("connection") or {}).get("gateway", ""),
-                      st.get("lastHeartbeat", ""))
-    console.print(table)
+        rows.append([d["metadata"]["name"], st.get("phase", "?"), d["spec"].get("mcuType", ""),
+                     (st.get("connection") or {}).get("gateway", ""),
+                     age(st.get("lastHeartbeat"))])
+        wide.append([",".join(f"{k}={v}" for k, v in (d["metadata"].get("labels") or {}).items()),
+                     st.get("firmwareVersion") or "", age(d["metadata"].get("creationTimestamp"))])
+    _emit(items, output, ["name", "phase", "board", "gateway", "last heartbeat"], rows,
+          ["labels", "firmware", "age"], wide)
 
 
 @device_app.command("add")
 def device_add(
     name: str,
-    public_key: Annotated[Path | None, typer.Option(help="PEM public key or bootstrap cert")]
-    = None,
+    public_key: Annotated[Path | None, typer.Option(help="PEM public key or bootstrap cert",
+                                                    exists=True, dir_okay=False)] = None,
     board: str = "virtual",
     label: Annotated[list[str] | None, typer.Option(help="key=value, repeatable")] = None,
 ) -> None:
@@ -405,6 +451,41 @@ def device_add(
     except ApiError as exc:
         _fail(exc)
     console.print(f"device [bold]{d['metadata']['name']}[/] registered ({d['status']['phase']})")
+
+
+@device_app.command("label")
+def device_label(
+    name: str,
+    changes: Annotated[list[str], typer.Argument(help="key=value to set, key- to remove")],
+) -> None:
+    """Set or remove labels, as `kubectl label` does: `wasmbed device label dev-1 tier=edge
+    old-`. Applications whose selector now matches deploy to the device."""
+    set_, remove = {}, []
+    for change in changes:
+        if change.endswith("-") and "=" not in change:
+            remove.append(change[:-1])
+        elif "=" in change:
+            key, value = change.split("=", 1)
+            set_[key] = value
+        else:
+            err.print(f"[red]{change!r}[/]: use key=value to set a label, key- to remove it")
+            raise typer.Exit(2)
+    try:
+        d = _client().label_device(name, set_, remove)
+    except ApiError as exc:
+        _fail(exc)
+    labels = ",".join(f"{k}={v}" for k, v in (d["metadata"].get("labels") or {}).items())
+    console.print(f"device {name} labels: {labels or '(none)'}")
+
+
+@device_app.command("delete")
+def device_delete(name: str) -> None:
+    """Delete a device (its certificates are revoked: it cannot connect again)."""
+    try:
+        _client().delete_device(name)
+    except ApiError as exc:
+        _fail(exc)
+    console.print(f"device {name} deleted")
 
 
 @device_app.command("revoke")
@@ -466,19 +547,28 @@ def device_provision(
 
 @app_app.command("deploy")
 def app_deploy(
-    file: Annotated[Path, typer.Argument(help=".wasm file (or .wat)")],
+    file: Annotated[Path, typer.Argument(help=".wasm file (or .wat)", exists=True,
+                                         dir_okay=False, readable=True)],
     to: Annotated[str, typer.Option(help="device name, label selector (k=v), or 'all'")],
     name: Annotated[str | None, typer.Option(help="application name")] = None,
     entry: str = "run",
     memory_limit: int = 64 * 1024,
     fuel_limit: int = 50_000_000,
+    wait: Annotated[bool, typer.Option(help="wait until it runs (or completes) on every "
+                                            "target; exit 1 if it fails on any")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds --wait waits")] = 120.0,
 ) -> None:
     """Deploy a module to a device, a label selector, or all devices."""
     import wasmtime
 
     data = file.read_bytes()
     if file.suffix == ".wat":
-        data = bytes(wasmtime.wat2wasm(data.decode()))
+        try:
+            data = bytes(wasmtime.wat2wasm(data.decode()))
+        except (wasmtime.WasmtimeError, UnicodeDecodeError) as exc:
+            err.print(f"[red]{file}[/] is not valid WebAssembly text: "
+                      f"{str(exc).splitlines()[0]}")
+            raise typer.Exit(2) from exc
     kwargs: dict[str, Any] = {}
     if to == "all":
         kwargs["all_devices"] = True
@@ -487,32 +577,131 @@ def app_deploy(
     else:
         kwargs["devices"] = [to]
     app_name = name or file.stem.replace("_", "-").lower()
+    client = _client()
     try:
-        a = _client().create_application(app_name, data, entry=entry, memory_limit=memory_limit,
-                                         fuel_limit=fuel_limit, **kwargs)
+        a = client.create_application(app_name, data, entry=entry, memory_limit=memory_limit,
+                                      fuel_limit=fuel_limit, **kwargs)
+        _warn_about_targets(client, kwargs)
     except ApiError as exc:
         _fail(exc)
     console.print(f"application [bold]{a['metadata']['name']}[/] created; "
                   f"watch it with `wasmbed app list`")
+    if wait:
+        raise typer.Exit(_wait_deployed(client, a["metadata"]["name"], timeout))
+
+
+def _wait_deployed(client: ApiClient, name: str, timeout: float) -> int:
+    """Progress until every target is Running or Completed (0), or one Failed (1)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with console.status(f"deploying {name}") as status:
+        while True:
+            st = client.application(name).get("status") or {}
+            entries = st.get("deviceStatuses") or {}
+            phases = [e.get("phase") for e in entries.values()]
+            done = sum(p in ("Running", "Completed") for p in phases)
+            status.update(f"deploying {name}: {done}/{len(phases)} running or completed "
+                          f"({', '.join(sorted(set(filter(None, phases)))) or 'no targets yet'})")
+            failed = {d: e for d, e in entries.items() if e.get("phase") == "Failed"}
+            if failed:
+                for dev, e in failed.items():
+                    err.print(f"[red]{name} failed on {dev}[/]: {e.get('error')}")
+                return 1
+            if phases and done == len(phases):
+                console.print(f"{name}: {done}/{len(phases)} running or completed")
+                return 0
+            if time.monotonic() > deadline:
+                err.print(f"[red]{name}[/]: not deployed after {timeout:.0f} s "
+                          f"({done}/{len(phases)}); see `wasmbed app list`")
+                return 1
+            time.sleep(0.5)
+
+
+def _warn_about_targets(client: ApiClient, target: dict[str, Any]) -> None:
+    """An application that reaches no device is legal (devices may come later) but rarely
+    meant: say so."""
+    from wasmbed.store.selectors import LabelSelector
+
+    devices = client.devices()
+    if target.get("devices"):
+        known = {d["metadata"]["name"] for d in devices}
+        for name in target["devices"]:
+            if name not in known:
+                err.print(f"[yellow]warning[/]: device {name!r} is not registered; the "
+                          f"application is Failed for it until `wasmbed device add {name}`")
+    elif target.get("selector"):
+        sel = LabelSelector.parse(target["selector"])
+        if not any(sel.matches(d["metadata"].get("labels")) for d in devices):
+            err.print(f"[yellow]warning[/]: no device matches {target['selector']!r} yet; the "
+                      "application deploys to devices as they get matching labels")
 
 
 @app_app.command("list")
-def app_list() -> None:
+def app_list(output: OutputOpt = "table") -> None:
     """Applications and their per-device status."""
+    from wasmbed.timeutil import age
+
     try:
         items = _client().applications()
     except ApiError as exc:
         _fail(exc)
-    table = Table("application", "phase", "device", "device phase", "last output")
+    rows, wide = [], []
     for a in items:
         st = a.get("status") or {}
         entries = st.get("deviceStatuses") or {"-": {}}
         for dev, e in entries.items():
             outs = e.get("outputs") or []
             last = outs[-1] if outs else {}
-            table.add_row(a["metadata"]["name"], st.get("phase", "?"), dev, e.get("phase", ""),
-                          str(last.get("text", last.get("value", ""))))
-    console.print(table)
+            rows.append([a["metadata"]["name"], st.get("phase", "?"), dev, e.get("phase", ""),
+                         str(last.get("text", last.get("value", "")))])
+            wide.append([e.get("moduleId", ""), e.get("error") or "", age(e.get("updatedAt"))])
+    _emit(items, output, ["application", "phase", "device", "device phase", "last output"],
+          rows, ["module", "error", "updated"], wide)
+
+
+@app_app.command("logs")
+def app_logs(
+    name: str,
+    device: Annotated[str | None, typer.Option(help="only this device's outputs")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new outputs "
+                                                                "until the app ends")] = False,
+) -> None:
+    """A module's outputs (log lines, reported values, the result), oldest first."""
+    import time
+
+    client = _client()
+    seen: set[tuple[str, int]] = set()
+    while True:
+        try:
+            st = client.application(name).get("status") or {}
+        except ApiError as exc:
+            _fail(exc)
+        entries = st.get("deviceStatuses") or {}
+        for dev, e in sorted(entries.items()):
+            if device and dev != device:
+                continue
+            for o in e.get("outputs") or []:
+                if (dev, o["seq"]) in seen:
+                    continue
+                seen.add((dev, o["seq"]))
+                what = o.get("text", o.get("value", ""))
+                console.print(f"{dev} #{o['seq']} {o['kind']}: {what}", highlight=False)
+        active = any(e.get("phase") in ("Pending", "Deploying", "Running", "Stopping")
+                     for d, e in entries.items() if not device or d == device)
+        if not follow or not active:
+            return
+        time.sleep(0.5)
+
+
+@app_app.command("delete")
+def app_delete(name: str) -> None:
+    """Delete an application (it is stopped on every device first)."""
+    try:
+        _client().delete_application(name)
+    except ApiError as exc:
+        _fail(exc)
+    console.print(f"application {name} deleted")
 
 
 @app_app.command("stop")
@@ -525,5 +714,16 @@ def app_stop(name: str) -> None:
     console.print(f"stopping {name}")
 
 
+def main() -> None:
+    """The `wasmbed` command: a user's mistake (a missing or unreadable file, a bad module)
+    gets one line saying what is wrong, never a traceback."""
+    try:
+        app()
+    except OSError as exc:
+        name = f" {exc.filename}" if exc.filename else ""
+        err.print(f"[red]error[/]:{name}: {exc.strerror or exc}")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

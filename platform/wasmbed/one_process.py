@@ -43,7 +43,7 @@ class LocalStack:
             key_file=key, data_dir=c.data_dir / "gateway", host=c.host, tls_port=c.tls_port,
             http_port=c.gateway_http_port, heartbeat_interval=c.heartbeat_interval))
         gw = await self.gateway.start()
-        self.info = {"api": api_url, "tokenFile": str(c.data_dir / "api" / "token"),
+        self.info = {"api": api_url, "tokenFile": str((c.data_dir / "api" / "token").resolve()),
                      "pkiDir": str(c.data_dir / "api" / "pki"), "gateway": gw}
         (c.data_dir / STATE_FILE).write_text(json.dumps(self.info, indent=2))
         return self.info

@@ -58,6 +58,11 @@ class ApiClient:
     def delete_device(self, name: str) -> dict[str, Any]:
         return self.request("DELETE", f"/api/v1/devices/{name}")
 
+    def label_device(self, name: str, set_: dict[str, str] | None = None,
+                     remove: list[str] | None = None) -> dict[str, Any]:
+        return self.request("PATCH", f"/api/v1/devices/{name}/labels",
+                            json={"set": set_ or {}, "remove": remove or []})
+
     def revoke_device(self, name: str) -> dict[str, Any]:
         return self.request("POST", f"/api/v1/devices/{name}/revoke")
 

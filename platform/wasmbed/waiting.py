@@ -29,10 +29,16 @@ class Seen:
         return False
 
 
+LAST_SEEN_MAX = 600  # characters of the last state in a failure: enough to diagnose
+
+
 def _message(what: str, timeout: float, last: Any, error: BaseException | None) -> str:
     text = f"timed out after {timeout:.1f} s waiting for {what}"
     if last is not None:
-        text += f"; last seen: {last!r}"[:2000]
+        seen = repr(last)
+        if len(seen) > LAST_SEEN_MAX:
+            seen = f"{seen[:LAST_SEEN_MAX]}… ({len(seen) - LAST_SEEN_MAX} more characters)"
+        text += f"; last seen: {seen}"
     if error is not None:
         text += f"; last error: {type(error).__name__}: {error}"
     return text
@@ -40,6 +46,7 @@ def _message(what: str, timeout: float, last: Any, error: BaseException | None) 
 
 def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float = 0.1,
              ignore: tuple[type[BaseException], ...] = ()) -> T:
+    __tracebackhide__ = True  # a failure points at the scenario's line, not at this loop
     deadline = time.monotonic() + timeout
     last: Any = None
     error: BaseException | None = None
@@ -59,6 +66,7 @@ def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float 
 async def async_wait_for(check: Callable[[], Awaitable[T]], timeout: float, what: str,
                          interval: float = 0.1,
                          ignore: tuple[type[BaseException], ...] = ()) -> T:
+    __tracebackhide__ = True  # a failure points at the scenario's line, not at this loop
     deadline = time.monotonic() + timeout
     last: Any = None
     error: BaseException | None = None

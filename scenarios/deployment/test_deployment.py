@@ -185,3 +185,16 @@ def test_protocol_v1_device_still_works(api, virtual_devices, wait_for):
     entry = wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 20,
                      "hello Completed on the v1 device")
     assert entry["outputs"][0]["text"] == "hello from wasm"
+
+
+@allure.story("An application for an unregistered device fails at once, saying why, and "
+              "deploys once the device is registered")
+def test_unregistered_device_fails_then_deploys(api, virtual_devices, wait_for):
+    api.create_application("hello", examples.wasm("hello"), devices=["late-0"])
+    entry = wait_for(lambda: app_device_phase(api, "hello", "late-0", "Failed"), 20,
+                     "hello Failed for the unregistered device")
+    assert "'late-0' is not registered" in entry["error"]
+    assert api.application("hello")["status"]["phase"] == "Failed"
+    virtual_devices(1, prefix="late")  # registers and connects late-0
+    wait_for(lambda: app_device_phase(api, "hello", "late-0", "Completed"), 30,
+             "hello Completed once late-0 is registered")

@@ -23,6 +23,12 @@ class DeviceCreate(BaseModel):
     labels: Labels = {}
 
 
+class LabelsChange(BaseModel):
+    """`wasmbed device label NAME k=v k2-`: set some labels, remove others."""
+    set: Labels = {}
+    remove: list[str] = Field([], max_length=64)
+
+
 class TargetDevices(BaseModel):
     deviceNames: list[str] = []
     selector: str | None = Field(None, description="label selector, e.g. 'tier=edge'")

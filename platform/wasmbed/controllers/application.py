@@ -33,6 +33,7 @@ ACTIVE = {"Deploying", "Running", "Stopping"}
 STOP_RETRY_S = 10.0
 DEFAULT_MEMORY_LIMIT = 64 * 1024
 DEFAULT_FUEL_LIMIT = 50_000_000
+MISSING = "is not registered"  # in a Failed entry's error: deploy once the device exists
 
 
 def aggregate(entries: dict[str, dict[str, Any]], stopped: bool) -> tuple[str, dict[str, int]]:
@@ -141,11 +142,14 @@ class ApplicationController(Controller):
     async def _deploy(self, app: dict[str, Any], dev: str, entry: dict[str, Any],
                       device: dict[str, Any] | None) -> None:
         mid = module_id(app)
-        if entry.get("moduleId") == mid and entry.get("phase") in SETTLED:
+        registered_since = device is not None and MISSING in (entry.get("error") or "")
+        if entry.get("moduleId") == mid and entry.get("phase") in SETTLED and \
+                not registered_since:
             return
-        if device is None:
-            await self._update_entry(app, dev, entry, phase="Pending", moduleId=mid,
-                                     error=f"device {dev!r} does not exist")
+        if device is None:  # a name nobody registered: say so, never wait in silence
+            await self._update_entry(app, dev, entry, phase="Failed", moduleId=mid,
+                                     error=f"device {dev!r} {MISSING}; register it and the "
+                                           "application deploys to it")
             return
         dstatus = device.get("status") or {}
         if dstatus.get("phase") != "Connected":

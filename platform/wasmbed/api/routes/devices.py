@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query
 
 from wasmbed.api.deps import Ctx
 from wasmbed.api.enrollment import KeyError_, normalize_public_key, register_device, revoke_device
-from wasmbed.api.models import DeviceCreate, ResourceName
+from wasmbed.api.models import DeviceCreate, LabelsChange, ResourceName
 from wasmbed.httperrors import api_error
+from wasmbed.names import check_labels
+from wasmbed.store import Conflict
 
 router = APIRouter(tags=["devices"])
 
@@ -46,6 +48,28 @@ async def delete_device(ctx: Ctx, name: ResourceName) -> dict[str, Any]:
     await revoke_device(ctx, name, "deleted")
     await ctx.store.delete("Device", name)
     return {"deleted": name}
+
+
+@router.patch("/devices/{name}/labels")
+async def change_labels(ctx: Ctx, name: ResourceName, body: LabelsChange) -> dict[str, Any]:
+    """Set and remove labels; applications whose selector now matches deploy to it."""
+    for _ in range(5):  # optimistic concurrency: a status write may race us
+        device = await ctx.store.get("Device", name)
+        labels = dict(device["metadata"].get("labels") or {})
+        labels.update(body.set)
+        for key in body.remove:
+            labels.pop(key, None)
+        try:
+            check_labels(labels)
+        except ValueError as exc:
+            raise api_error(422, "InvalidLabels", str(exc), "remove some labels first") \
+                from exc
+        device["metadata"]["labels"] = labels
+        try:
+            return await ctx.store.update(device)
+        except Conflict:
+            continue
+    raise api_error(409, "Conflict", f"device {name} kept changing; try again")
 
 
 @router.get("/devices/{name}/events")

@@ -1,0 +1,106 @@
+"""The `wasmbed` command as a user runs it: errors without tracebacks, and the running
+stack found from any directory below where `wasmbed up` was started."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import allure
+
+from wasmbed.processes import ManagedProcess, wasmbed_argv
+
+pytestmark = [allure.feature("CLI")]
+
+
+def run_cli(*args: str, cwd, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("WASMBED_HOME", "WASMBED_API_URL", "WASMBED_TOKEN")}
+    return subprocess.run([sys.executable, "-m", "wasmbed.cli", *args], cwd=cwd,
+                          env={**base, **(env or {})}, capture_output=True, text=True,
+                          timeout=60)
+
+
+@allure.story("A missing file is one clear line, not a traceback")
+def test_missing_file_is_a_clear_error(tmp_path):
+    done = run_cli("app", "deploy", "nope.wasm", "--to", "all", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "nope.wasm" in done.stderr and "does not exist" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    (tmp_path / "bad.wat").write_text("(module (func $oops")
+    done = run_cli("app", "deploy", "bad.wat", "--to", "all", cwd=tmp_path)
+    assert done.returncode == 2 and "is not valid WebAssembly text" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@allure.story("The CLI finds `wasmbed up` from a subdirectory, as git finds .git")
+def test_the_stack_is_found_from_a_subdirectory(tmp_path, evidence):
+    ready = tmp_path / "up.ready"
+    proc = ManagedProcess("up", wasmbed_argv(
+        "up", "--data-dir", str(tmp_path / ".wasmbed"), "--api-port", "0", "--tls-port", "0",
+        "--gateway-http-port", "0", "--ready-file", str(ready)), evidence.path("up"), ready)
+    try:
+        proc.start()
+        deep = tmp_path / "src" / "app"
+        deep.mkdir(parents=True)
+        done = run_cli("device", "list", cwd=deep)
+        assert done.returncode == 0, done.stderr
+        assert "No API server known" not in done.stderr
+        elsewhere = run_cli("device", "list", cwd=tmp_path.parent)
+        assert elsewhere.returncode == 2 and "No API server known" in elsewhere.stderr
+    finally:
+        proc.stop()
+
+
+def cli_env(platform) -> dict[str, str]:
+    return {"WASMBED_API_URL": platform.url, "WASMBED_TOKEN": platform.token}
+
+
+@allure.story("Lists print as tables, wide tables, JSON or YAML; labels change as with kubectl")
+def test_output_formats_and_labels(platform, connected_device, tmp_path):
+    import json
+
+    import yaml
+
+    name, _ = connected_device()
+    env = cli_env(platform)
+    as_json = json.loads(run_cli("device", "list", "-o", "json", cwd=tmp_path, env=env).stdout)
+    assert [d["metadata"]["name"] for d in as_json] == [name]
+    as_yaml = yaml.safe_load(run_cli("device", "list", "-o", "yaml", cwd=tmp_path,
+                                     env=env).stdout)
+    assert as_yaml[0]["status"]["phase"] == "Connected"
+    table = run_cli("device", "list", cwd=tmp_path, env=env).stdout
+    assert "s ago" in table and "T" not in table.split(name)[1].split("\n")[0]  # no raw ISO
+    done = run_cli("device", "label", name, "tier=edge", "zone=a", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert name in run_cli("device", "list", "-l", "tier=edge", cwd=tmp_path, env=env).stdout
+    run_cli("device", "label", name, "tier-", cwd=tmp_path, env=env)
+    wide = run_cli("device", "list", "-o", "wide", cwd=tmp_path, env=env).stdout
+    assert "zone=a" in wide and "tier=edge" not in wide
+    bad = run_cli("device", "list", "-o", "xml", cwd=tmp_path, env=env)
+    assert bad.returncode == 2 and "use table, wide, json or yaml" in bad.stderr
+
+
+@allure.story("deploy --wait, logs, delete: the verbs a user reaches for")
+def test_deploy_wait_logs_and_delete(platform, connected_device, tmp_path):
+    from wasmbed import examples
+
+    name, _ = connected_device()
+    env = cli_env(platform)
+    wat = Path(examples.__file__).with_name("hello.wat")
+    done = run_cli("app", "deploy", str(wat), "--to", name, "--wait", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "1/1 running or completed" in done.stdout
+    logs = run_cli("app", "logs", "hello", cwd=tmp_path, env=env).stdout
+    assert f"{name} #1 log: hello from wasm" in logs
+    trap = Path(examples.__file__).with_name("trap.wat")
+    failed = run_cli("app", "deploy", str(trap), "--to", name, "--wait", cwd=tmp_path, env=env)
+    assert failed.returncode == 1 and f"trap failed on {name}" in failed.stderr
+    missing = run_cli("app", "deploy", str(wat), "--to", "nobody", "--name", "lonely",
+                      cwd=tmp_path, env=env)
+    assert "device 'nobody' is not registered" in missing.stderr
+    assert run_cli("app", "delete", "hello", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("device", "delete", name, cwd=tmp_path, env=env).returncode == 0
+    assert name not in run_cli("device", "list", cwd=tmp_path, env=env).stdout
