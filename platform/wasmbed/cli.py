@@ -508,9 +508,12 @@ def device_simulate(
     trace_file: Path | None = None,
     stats_file: Annotated[Path | None, typer.Option(help="fleet figures, rewritten each s")]
     = None,
+    quiet: Annotated[bool, typer.Option(help="do not print each device's state changes")]
+    = False,
     verbose: bool = False,
 ) -> None:
-    """Run virtual devices (a load generator / reference client, not firmware)."""
+    """Run virtual devices (a load generator / reference client, not firmware); prints
+    each device's state as it changes (counts per state for more than 20 devices)."""
     from wasmbed.device.fleet import expand_device_dirs, load_profile, run_fleet
 
     _logging(verbose)
@@ -522,7 +525,7 @@ def device_simulate(
         err.print(f"[red]bad --profile[/]: {exc}")
         raise typer.Exit(2) from exc
     asyncio.run(run_fleet(dirs, (host, int(port)), server_name, prof, ready_file, trace_file,
-                          stats_file))
+                          stats_file, progress=not quiet))
 
 
 @device_app.command("provision")

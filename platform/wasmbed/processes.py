@@ -29,8 +29,10 @@ def wasmbed_argv(*args: str) -> list[str]:
 
 class ManagedProcess:
     def __init__(self, name: str, argv: Sequence[str], log_path: Path,
-                 ready_file: Path | None = None, env: dict[str, str] | None = None) -> None:
+                 ready_file: Path | None = None, env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.name = name
+        self.cwd = cwd
         self.argv = list(argv)
         self.log_path = log_path
         self.ready_file = ready_file
@@ -75,7 +77,7 @@ class ManagedProcess:
         log.write(f"--- start #{self.starts}: {' '.join(self.argv)}\n".encode())
         log.flush()
         self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env,
+                                     stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd,
                                      start_new_session=True)
         log.close()
         if self.ready_file and wait:

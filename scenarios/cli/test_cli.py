@@ -104,3 +104,39 @@ def test_deploy_wait_logs_and_delete(platform, connected_device, tmp_path):
     assert run_cli("app", "delete", "hello", cwd=tmp_path, env=env).returncode == 0
     assert run_cli("device", "delete", name, cwd=tmp_path, env=env).returncode == 0
     assert name not in run_cli("device", "list", cwd=tmp_path, env=env).stdout
+
+
+@allure.story("SIGTERM stops `wasmbed up` promptly while a dashboard's watch is open")
+def test_up_stops_with_an_open_watch(tmp_path, evidence):
+    import json
+    import time
+
+    from websockets.sync.client import connect
+
+    ready = tmp_path / "up.ready"
+    proc = ManagedProcess("up", wasmbed_argv(
+        "up", "--data-dir", str(tmp_path / ".wasmbed"), "--api-port", "0", "--tls-port", "0",
+        "--gateway-http-port", "0", "--ready-file", str(ready)), evidence.path("up"), ready)
+    try:
+        info = proc.start()
+        token = (tmp_path / ".wasmbed" / "api" / "token").read_text().strip()
+        url = info["api"].replace("http://", "ws://") + f"/api/v1/watch?token={token}"
+        with connect(url, open_timeout=10) as ws:
+            first = json.loads(ws.recv(timeout=10))
+            assert first["type"] == "ADDED"  # the gateway, as the dashboard would see it
+            started = time.monotonic()
+            code = proc.stop(timeout=10)  # SIGTERM; SIGKILL only after 10 s
+            took = time.monotonic() - started
+        assert code == 0 and took < 5, f"exit {code} after {took:.1f} s"
+    finally:
+        proc.stop()
+    log = proc.log_path.read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-2000:]
+
+
+@allure.story("`device simulate` prints each device's state as it changes")
+def test_simulate_prints_state_changes(connected_device, wait_for):
+    name, fleet = connected_device()
+    wait_for(lambda: f"{name}: connected" in fleet.process.log_path.read_text(), 10,
+             f"'{name}: connected' in the fleet's output")
+    assert f"{name}: booting" in fleet.process.log_path.read_text()

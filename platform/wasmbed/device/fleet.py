@@ -48,9 +48,38 @@ async def _write_stats(devices: list[VirtualDevice], path: Path, every: float = 
             await asyncio.sleep(every)
 
 
+INDIVIDUAL_MAX = 20  # fleets up to this size print each device's changes; larger: counts
+
+
+async def _print_changes(devices: list[VirtualDevice], every: float = 0.2) -> None:
+    """What a user running `device simulate` sees: each device's state as it changes (a
+    large fleet: the count per state, when it changes)."""
+    last: dict[str, str] = {}
+    last_counts: dict[str, int] = {}
+    while True:
+        if len(devices) <= INDIVIDUAL_MAX:
+            for dev in devices:
+                state = str(dev.status.get("state"))
+                if last.get(dev.name) != state:
+                    last[dev.name] = state
+                    why = dev.status.get("last_error") if state in (
+                        "rejected", "refused", "disconnected") else None
+                    print(f"{dev.name}: {state}" + (f" ({why})" if why else ""), flush=True)
+        else:
+            counts: dict[str, int] = {}
+            for dev in devices:
+                state = str(dev.status.get("state"))
+                counts[state] = counts.get(state, 0) + 1
+            if counts != last_counts:
+                last_counts = counts
+                print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())), flush=True)
+        await asyncio.sleep(every)
+
+
 async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_name: str,
                     profile: DeviceProfile, ready_file: Path | None,
-                    trace_file: Path | None, stats_file: Path | None = None) -> None:
+                    trace_file: Path | None, stats_file: Path | None = None,
+                    progress: bool = True) -> None:
     trace_fp = trace_file.open("a") if trace_file else None
     devices = []
     for d in device_dirs:
@@ -59,6 +88,8 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
         devices.append(VirtualDevice(name, d, gateway, server_name=server_name,
                                      profile=profile, trace=trace))
     tasks = [asyncio.create_task(dev.run()) for dev in devices]
+    if progress:
+        tasks.append(asyncio.create_task(_print_changes(devices)))
     if stats_file:
         tasks.append(asyncio.create_task(_write_stats(devices, stats_file)))
     write_ready(ready_file, {"devices": [str(d) for d in device_dirs],
