@@ -189,6 +189,60 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
 
 
 @app.command()
+def scenarios(
+    paths: list[str] = typer.Argument(None, help="what to run (default: the enrollment, "
+                                                 "deployment and firmware scenarios)"),
+    workers: int = typer.Option(2, help="pytest -n"),
+) -> None:
+    """Run scenarios and print where their time goes: set-up, test body and tear-down per
+    test (median, p90, total), the share spent on the stack, and the fixtures whose set-up
+    costs most."""
+    import os
+    import subprocess
+
+    from wasmbed.paths import REPO
+
+    targets = paths or ["scenarios/enrollment", "scenarios/deployment", "scenarios/firmware"]
+    with tempfile.TemporaryDirectory(prefix="wasmbed-phases-") as tmp:
+        out = Path(tmp) / "phases.jsonl"
+        started = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "harness.phases",
+                              "-n", str(workers), "-p", "no:randomly", *targets], cwd=REPO,
+                             env={**os.environ, "WASMBED_PHASES_FILE": str(out)})
+        wall = time.perf_counter() - started
+        records = [json.loads(line) for line in out.read_text().splitlines()] \
+            if out.exists() else []
+    phases: dict[str, list[float]] = {"setup": [], "call": [], "teardown": []}
+    for r in records:
+        if "phase" in r:
+            phases[r["phase"]].append(r["seconds"])
+    tests = len(phases["call"])
+    table = Table("phase", "median (s)", "p90 (s)", "total (s)", "share",
+                  title=f"{tests} tests, -n {workers}, {wall:.0f} s wall")
+    total = sum(sum(v) for v in phases.values()) or 1.0
+    for name, values in phases.items():
+        table.add_row(name, f"{pct(values, 0.5):.2f}", f"{pct(values, 0.9):.2f}",
+                      f"{sum(values):.1f}", f"{sum(values) / total:.0%}")
+    per_test = [s + t for s, t in zip(phases["setup"], phases["teardown"], strict=False)]
+    table.add_row("set-up + tear-down", f"{pct(per_test, 0.5):.2f}", f"{pct(per_test, 0.9):.2f}",
+                  f"{sum(per_test):.1f}", f"{sum(per_test) / total:.0%}")
+    console.print(table)
+    by_fixture: dict[str, list[float]] = {}
+    for r in records:
+        if "fixture" in r:
+            by_fixture.setdefault(f"{r['fixture']} ({r['scope']})", []).append(r["seconds"])
+    fixtures = Table("fixture (scope)", "set-ups", "median (s)", "total (s)",
+                     title="costliest fixture set-ups (a fixture's time includes the "
+                           "fixtures it requests)")
+    for name, values in sorted(by_fixture.items(), key=lambda kv: -sum(kv[1]))[:12]:
+        fixtures.add_row(name, str(len(values)), f"{pct(values, 0.5):.3f}",
+                         f"{sum(values):.1f}")
+    console.print(fixtures)
+    if run.returncode != 0:
+        console.print(f"[yellow]pytest exited {run.returncode}: the figures cover what ran[/]")
+
+
+@app.command()
 def security(
     idle: int = typer.Option(1000, help="idle connections held against the gateway"),
     stalled: int = typer.Option(50, help="connections that stall inside a TLS record"),
@@ -264,6 +318,8 @@ def firmware(
     runs: int = typer.Option(3, help="boots to measure"),
     board_name: str = typer.Option("stm32f4_discovery", "--board"),
     emulator: str = typer.Option("qemu", help="qemu or renode (the same firmware on both)"),
+    chunk_size: int = typer.Option(1024, help="the gateway's --chunk-size (it sends less "
+                                              "when the device announces a smaller frame)"),
 ) -> None:
     """Real firmware in an emulator: boot-to-banner, boot-to-Connected, deploy-to-Running
     of a 16 KiB module (on a board without wasm RAM: the largest module it takes, until it
@@ -282,11 +338,12 @@ def firmware(
             group = ProcessGroup()
             try:
                 rows.append(_firmware_run(root / f"run-{i}", group, spec, elf, module,
-                                          emulator))
+                                          emulator, chunk_size))
             finally:
                 group.reap()
     table = Table("figure", *[f"run {i + 1}" for i in range(len(rows))], "median",
-                  title=f"firmware on {spec.name} ({emulator})")
+                  title=f"firmware on {spec.name} ({emulator}, chunks of up to "
+                        f"{chunk_size} B)")
     for key, label, unit in (("banner", "boot to banner", "ms"),
                              ("connected", "boot to Connected (enroll + reconnect)", "ms"),
                              ("running", f"deploy to Running ({len(module)} B module)", "ms"),
@@ -306,13 +363,14 @@ def firmware(
 
 
 def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
-                  module: bytes, emulator: str) -> dict[str, float]:
+                  module: bytes, emulator: str, chunk_size: int) -> dict[str, float]:
     ev = Evidence(root / "evidence")
     ev.directory.mkdir(parents=True)
     pki = PkiLayout(root / "pki").init()
     cluster = Cluster.embedded(root, pki)
     platform = Platform.start(cluster, group, ev)
-    gw = GatewayHandle.start(platform, group, ev, name="bench-gw", heartbeat_interval=2)
+    gw = GatewayHandle.start(platform, group, ev, name="bench-gw", heartbeat_interval=2,
+                             chunk_size=chunk_size)
     blob, key = write_blob(root / "dev.blob", "fw-bench", cluster.pki.factory,
                            cluster.pki.platform, gw.name)
     platform.api.create_device("fw-bench", key, board=spec.name, device_type="emulated")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wasmbed.compile import rust_missing
 from wasmbed.emulation import EmulatorUnavailable
 from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import FIRMWARE_DIR, BoardSpec
@@ -53,14 +54,17 @@ def build_conformance(spec: BoardSpec, build_dir: Path) -> Path:
 
 
 def build_apps(build_dir: Path) -> dict[str, bytes]:
-    """The C example apps (firmware/apps) as wasm, built with clang for wasm32."""
+    """The example apps (firmware/apps) as wasm: the C ones with clang for wasm32, and the
+    Rust ones (hello_rust) where Debian's rustc has its wasm32 target."""
     if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
         raise ToolchainMissing("clang and wasm-ld are missing: apt-get install -y clang lld")
-    result = subprocess.run(["make", "-s", "apps", f"BUILD={build_dir}"], cwd=FIRMWARE_DIR,
+    targets = ["apps"] + (["rust-apps"] if rust_missing() is None else [])
+    result = subprocess.run(["make", "-s", *targets, f"BUILD={build_dir}"], cwd=FIRMWARE_DIR,
                             capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"building the example apps failed:\n{result.stderr}")
     return {p.stem: p.read_bytes() for p in (build_dir / "apps").glob("*.wasm")}
+
 
 
 def start_board(name: str, emulator: str, elf: Path, workdir: Path,

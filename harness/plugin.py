@@ -129,6 +129,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"wasmbed_cluster = {cluster}: expected embedded, local or "
                                 "kubeconfig")
     given_firmware(config)  # a bad --firmware is a usage error before any test runs
+    # services start from a pre-imported fork server (WASMBED_NO_FORKSERVER=1: as themselves)
+    ManagedProcess.use_forkserver = True
     _configure_allure(config)
 
 

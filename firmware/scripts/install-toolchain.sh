@@ -20,6 +20,9 @@ else
   need+=(libclang-rt-dev)
 fi
 command -v faketime >/dev/null || need+=(faketime)  # clock-skew fault scenarios
+# Rust apps: Debian's rustc and its wasm32 standard library (the compile service, hello_rust)
+[ -x /usr/bin/rustc ] || need+=(rustc)
+[ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || need+=(libstd-rust-dev-wasm32)
 command -v bwrap >/dev/null || need+=(bubblewrap)    # the compile sandbox
 [ -x /usr/bin/chromium ] || need+=(chromium)          # report (and dashboard) browser tests
 command -v java >/dev/null || need+=(default-jre-headless)  # the Allure command line

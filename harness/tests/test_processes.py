@@ -38,3 +38,27 @@ def test_set_arg_replaces_or_appends(tmp_path):
     p.set_arg("--port", "4242")
     p.set_arg("--name", "a")
     assert p.argv == ["prog", "--port", "4242", "--name", "a"]
+
+
+def test_reap_stops_every_process_at_once(tmp_path):
+    """Three processes that each take 1 s to handle SIGTERM stop in about 1 s, not 3."""
+    import time
+
+    from wasmbed.processes import ProcessGroup
+    from wasmbed.waiting import wait_for
+
+    slow = ("import signal, sys, time; "
+            "signal.signal(signal.SIGTERM, lambda *a: (time.sleep(1), sys.exit(0))); "
+            "print('up', flush=True); time.sleep(60)")
+    group = ProcessGroup()
+    for i in range(3):
+        p = group.add(ManagedProcess(f"slow{i}", [sys.executable, "-c", slow],
+                                     tmp_path / f"{i}.log"))
+        p.start()
+    for p in group.processes:  # each has installed its handler
+        wait_for(lambda p=p: "up" in p.log_path.read_text(), 10, f"{p.name} up")
+    started = time.monotonic()
+    assert group.reap() == []
+    took = time.monotonic() - started
+    assert all(not p.alive for p in group.processes)
+    assert took < 2.5, f"reaping took {took:.1f} s: stops ran one after another"

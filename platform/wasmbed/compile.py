@@ -21,6 +21,7 @@ from wasmbed.device.runtime import HOST_FUNCTIONS
 from wasmbed.modules import inspection_engine
 
 HEADER = Path(__file__).parent / "sdk" / "wasmbed_app.h"  # shipped in the package
+RUST_SDK = Path(__file__).parent / "sdk" / "wasmbed_app.rs"  # `mod wasmbed_app;` in Rust
 MAX_SOURCE = 256 * 1024
 LIMITS = sandbox.Limits(cpu_s=30, wall_s=30.0, memory_bytes=1024 * 1024 * 1024,
                         file_bytes=16 * 1024 * 1024, output_bytes=32 * 1024)
@@ -29,6 +30,16 @@ C_FLAGS = ["--target=wasm32", "-nostdlib", "-O2", "-ferror-limit=20", "-Wl,--no-
            "-Wl,--allow-undefined", "-Wl,-z,stack-size=4096", "-Wl,--initial-memory=65536",
            "-Wl,--max-memory=65536"]
 RUST_TARGET = "wasm32-unknown-unknown"
+# one page of linear memory and a small stack, as the C apps: what the firmware offers
+RUST_FLAGS = ["--edition", "2021", "--crate-type", "cdylib", "--target", RUST_TARGET, "-O",
+              "-C", "panic=abort", "-C", "link-arg=--initial-memory=65536",
+              "-C", "link-arg=--max-memory=65536", "-C", "link-arg=-zstack-size=4096"]
+
+
+def rustc() -> str | None:
+    """Debian's rustc (with libstd-rust-dev-wasm32) first: the sandbox sees /usr, not a
+    rustup toolchain in a home directory."""
+    return shutil.which("rustc", path="/usr/bin") or shutil.which("rustc")
 
 
 class CompileUnavailable(Exception):
@@ -63,15 +74,18 @@ def languages() -> dict[str, str | None]:
         return {"c": why, "rust": why}
     c = None if shutil.which("clang") and shutil.which("wasm-ld") else \
         "apt-get install -y clang lld"
-    return {"c": c, "rust": _rust_missing()}
+    return {"c": c, "rust": rust_missing()}
 
 
-def _rust_missing() -> str | None:
-    if shutil.which("rustc") is None:
-        return "install Rust (rustup) and `rustup target add wasm32-unknown-unknown`"
-    done = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True)
+def rust_missing() -> str | None:
+    install = ("apt-get install -y --no-install-recommends rustc libstd-rust-dev-wasm32 "
+               "(./run test installs them)")
+    exe = rustc()
+    if exe is None:
+        return install
+    done = subprocess.run([exe, "--print", "sysroot"], capture_output=True, text=True)
     lib = Path(done.stdout.strip()) / "lib" / "rustlib" / RUST_TARGET
-    return None if lib.is_dir() else "rustup target add wasm32-unknown-unknown"
+    return None if lib.is_dir() else install
 
 
 def check_imports(wasm: bytes, entry: str = "run") -> list[str]:
@@ -111,9 +125,9 @@ def compile_source(language: str, source: str, entry: str = "run") -> CompileRes
             flags = [f for f in C_FLAGS if f != "-Wl,--export=run"] + [f"-Wl,--export={entry}"]
             code, diagnostics = _run(["clang", *flags, "-o", "app.wasm", "app.c"], work)
         else:
+            shutil.copy(RUST_SDK, work / RUST_SDK.name)
             (work / "app.rs").write_text(source)
-            code, diagnostics = _run(["rustc", "--edition", "2021", "--crate-type", "cdylib",
-                                      "--target", RUST_TARGET, "-O", "-o", "app.wasm",
+            code, diagnostics = _run([rustc() or "rustc", *RUST_FLAGS, "-o", "app.wasm",
                                       "app.rs"], work)
         took = time.monotonic() - started
         if code != 0 or not out.exists():

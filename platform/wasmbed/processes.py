@@ -9,13 +9,18 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from wasmbed.waiting import Seen, wait_for
 
 START_TIMEOUT = 30.0
+# What the fork server imports once, so a `wasmbed` service forked from it starts in a
+# fraction of the ~2 s its imports (FastAPI, cryptography, wasmtime) cost a fresh Python.
+FORKSERVER_PRELOAD = ["wasmbed.cli", "wasmbed.api.main", "wasmbed.gateway.main",
+                      "wasmbed.device.fleet", "wasmbed.bridge.main"]
 
 
 class ProcessFailed(AssertionError):
@@ -27,7 +32,72 @@ def wasmbed_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "wasmbed.cli", *args]
 
 
+class _Forked:
+    """The part of Popen that ManagedProcess uses, over a process the fork server made
+    (multiprocessing keeps its exit status: the fork server is its parent, not us)."""
+
+    def __init__(self, proc: Any, argv: list[str]) -> None:
+        self._proc, self.args, self.pid = proc, argv, proc.pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._proc.exitcode is not None:
+            self.returncode = self._proc.exitcode
+            self._proc.close()  # frees its sentinel: a long run starts thousands
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._proc.join(timeout)
+        code = self.poll()
+        if code is None:
+            raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+        return code
+
+
+def _forked_cli(args: list[str], env: dict[str, str], cwd: str | None, log: str) -> None:
+    """In the forked child: become what `python -m wasmbed.cli ARGS` would have been (own
+    session, output to the log, the given environment and directory), then run it."""
+    import io
+
+    os.setsid()  # its own process group: signals reach it and what it starts
+    out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+    os.environ.clear()
+    os.environ.update(env)
+    if cwd:
+        os.chdir(cwd)
+    sys.argv = ["wasmbed", *args]
+    from wasmbed.cli import main
+
+    main()
+
+
+_FORK_CONTEXT: Any = None
+
+
+def _fork_context() -> Any:
+    global _FORK_CONTEXT
+    if _FORK_CONTEXT is None:
+        import multiprocessing
+
+        _FORK_CONTEXT = multiprocessing.get_context("forkserver")
+        _FORK_CONTEXT.set_forkserver_preload(FORKSERVER_PRELOAD)
+    return _FORK_CONTEXT
+
+
 class ManagedProcess:
+    # Start `wasmbed` services from a pre-imported fork server (the harness turns it on;
+    # WASMBED_NO_FORKSERVER=1 turns it off). Other commands always start as themselves.
+    use_forkserver: ClassVar[bool] = False
+
     def __init__(self, name: str, argv: Sequence[str], log_path: Path,
                  ready_file: Path | None = None, env: dict[str, str] | None = None,
                  cwd: Path | None = None) -> None:
@@ -37,7 +107,7 @@ class ManagedProcess:
         self.log_path = log_path
         self.ready_file = ready_file
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | _Forked | None = None
         self.info: dict[str, Any] = {}
         self.starts = 0
 
@@ -73,13 +143,22 @@ class ManagedProcess:
         if self.ready_file:
             self.ready_file.unlink(missing_ok=True)
         self.starts += 1
-        log = self.log_path.open("ab")
-        log.write(f"--- start #{self.starts}: {' '.join(self.argv)}\n".encode())
-        log.flush()
-        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd,
-                                     start_new_session=True)
-        log.close()
+        with self.log_path.open("ab") as log:
+            log.write(f"--- start #{self.starts}: {' '.join(self.argv)}\n".encode())
+        cli = wasmbed_argv()
+        if self.use_forkserver and self.argv[:len(cli)] == cli and \
+                not os.environ.get("WASMBED_NO_FORKSERVER"):
+            child = _fork_context().Process(
+                target=_forked_cli, name=self.name, daemon=False,
+                args=(self.argv[len(cli):], dict(self.env),
+                      str(self.cwd) if self.cwd else None, str(self.log_path)))
+            child.start()
+            self.proc = _Forked(child, self.argv)
+        else:
+            with self.log_path.open("ab") as out:
+                self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, env=self.env,
+                                             cwd=self.cwd, start_new_session=True)
         if self.ready_file and wait:
             self.wait_ready(timeout)
         return self.info
@@ -99,16 +178,24 @@ class ManagedProcess:
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
+        self.terminate()
+        return self.wait_stopped(timeout)
+
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM to its process group), without waiting."""
+        if self.proc is not None and self.proc.poll() is None:
             self._signal(signal.SIGCONT)  # a paused process cannot handle SIGTERM
             self._signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                self.proc.wait(10)
+
+    def wait_stopped(self, timeout: float = 10.0) -> int | None:
+        """Wait up to `timeout` for it to exit after `terminate`, then SIGKILL it."""
+        if self.proc is None:
+            return None
+        try:
+            self.proc.wait(max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(10)
         return self.proc.returncode
 
     def kill(self) -> None:
@@ -132,12 +219,17 @@ class ManagedProcess:
         assert self.proc
         try:
             os.killpg(self.proc.pid, sig)  # the whole session: children too
-        except ProcessLookupError:
-            pass
+        except ProcessLookupError:  # a forked child not yet in its own session
+            try:
+                os.kill(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
 
 
 class ProcessGroup:
-    """Every process a test started; `reap()` stops them in reverse start order."""
+    """Every process a test started; `reap()` stops them all at once (SIGTERM to each, in
+    reverse start order, then one shared deadline), so a test's tear-down costs the
+    slowest stop, not the sum."""
 
     def __init__(self) -> None:
         self.processes: list[ManagedProcess] = []
@@ -146,11 +238,17 @@ class ProcessGroup:
         self.processes.append(proc)
         return proc
 
-    def reap(self) -> list[str]:
+    def reap(self, timeout: float = 10.0) -> list[str]:
         problems = []
         for proc in reversed(self.processes):
             try:
-                proc.stop()
+                proc.terminate()
+            except Exception as exc:
+                problems.append(f"{proc.name}: {exc}")
+        deadline = time.monotonic() + timeout
+        for proc in reversed(self.processes):
+            try:
+                proc.wait_stopped(deadline - time.monotonic())
             except Exception as exc:
                 problems.append(f"{proc.name}: {exc}")
         return problems

@@ -625,7 +625,9 @@ class EmulatorKeywords(DynamicCore):
                 console.cond.wait(remaining)
         if pause if pause is not None else self.default_pause:
             self._pause_all()
-        return self._result(*found)
+        result = self._result(*found)
+        logger.info(f"matched {event}: {result.line!r}")  # what passed, in log.html
+        return result
 
     @keyword
     def wait_for_bytes_on_uart(self, content: str, timeout: float | None = None,

@@ -310,3 +310,14 @@ def test_temporary_directories(lib_and_uart):
     assert (first / "kept").exists()
     with pytest.raises(AssertionError, match="Can't create temporary directory"):
         lib.allocate_temporary_directory("../../escape")
+
+
+def test_a_passing_wait_logs_the_line_it_matched(lib_and_uart, monkeypatch):
+    import EmulatorKeywords as module
+
+    logged: list[str] = []
+    monkeypatch.setattr(module.logger, "info", lambda msg, *a, **k: logged.append(msg))
+    lib, uart, _ = lib_and_uart
+    uart.send("wasmbed: connected id=dev-7\r\n")
+    lib.wait_for_line_on_uart("connected id=")
+    assert logged[-1] == "matched Line containing >>connected id=<<: 'wasmbed: connected id=dev-7'"

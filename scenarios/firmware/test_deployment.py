@@ -42,6 +42,22 @@ def test_hello_output_reported(api, connected_board, firmware_apps, wait_for):
 
 
 @pytest.mark.wasm_memory
+@allure.story("A Rust module (Debian's rustc, no_std) runs on the firmware as hello.c does")
+def test_rust_hello_runs_on_the_firmware(api, connected_board, firmware_apps, wait_for):
+    from wasmbed.compile import rust_missing
+
+    if "hello_rust" not in firmware_apps:
+        pytest.skip(f"Rust apps need: {rust_missing()}")
+    name, b = connected_board
+    api.create_application("hello-rust", firmware_apps["hello_rust"], devices=[name])
+    entry = wait_for(lambda: app_device_phase(api, "hello-rust", name, "Completed"), 60,
+                     "hello-rust Completed on the firmware")
+    kinds = [(o["kind"], o.get("text", o.get("value"))) for o in entry["outputs"]]
+    assert kinds[0] == ("log", "hello from rust") and kinds[-1] == ("result", 42)
+    b.console.wait_for_line(r"wasmbed: app hello-rust@1 completed", 60)
+
+
+@pytest.mark.wasm_memory
 @allure.story("counter streams values, then stops on request")
 def test_counter_streams_then_stops(api, connected_board, firmware_apps, wait_for):
     name, b = connected_board

@@ -169,6 +169,11 @@ class VirtualDevice:
                 self._set_status(
                     state="disconnected", last_error=f"{type(exc).__name__}: {exc}"
                 )
+            except asyncio.CancelledError:  # the fleet stops: do not wait on the gateway
+                if self.link:
+                    self.link.abort()
+                    self.link = None
+                raise
             finally:
                 if self.link:
                     await self.link.close()

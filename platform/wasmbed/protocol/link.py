@@ -101,6 +101,10 @@ class MessageLink:
             self.trace(self.rx_label, env)
         return env
 
+    def abort(self) -> None:
+        """Drop the connection at once (shutting down: no TLS goodbye to wait for)."""
+        self.writer.transport.abort()
+
     async def close(self) -> None:
         self.writer.close()
         try:

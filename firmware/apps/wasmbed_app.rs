@@ -1,0 +1,1 @@
+../../platform/wasmbed/sdk/wasmbed_app.rs
