@@ -375,11 +375,17 @@ def demo(
     devices: Annotated[int, typer.Option(help="virtual devices to enroll")] = 3,
     example: Annotated[str, typer.Option(help="example app to deploy")] = "hello",
     timeout: float = 60.0,
+    board: Annotated[str | None, typer.Option(
+        help="also one emulated board with the real firmware (e.g. stm32f4_discovery; "
+             "its firmware must be built: ./run demo --board builds it)")] = None,
+    firmware_dir: Annotated[Path | None, typer.Option(
+        help="where built firmware is (<dir>/<board>/firmware.elf); default firmware/build")
+    ] = None,
 ) -> None:
     """The main job end to end: stack up, enroll devices, deploy an app, show results."""
     from wasmbed.demo import run_demo
 
-    ok = asyncio.run(run_demo(devices, example, timeout, console))
+    ok = asyncio.run(run_demo(devices, example, timeout, console, board, firmware_dir))
     raise typer.Exit(0 if ok else 1)
 
 

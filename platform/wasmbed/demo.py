@@ -21,15 +21,16 @@ from wasmbed.aio import cancel_and_wait
 from wasmbed.device import VirtualDevice
 from wasmbed.device.provision import provision
 from wasmbed.one_process import LocalStack, StackConfig
-from wasmbed.rest_client import ApiClient
+from wasmbed.rest_client import ApiClient, ApiError
 from wasmbed.waiting import Seen, WaitTimeout, async_wait_for
 
 
-async def run_demo(n: int, example: str, timeout: float, console: Console) -> bool:
+async def run_demo(n: int, example: str, timeout: float, console: Console,
+                   board: str | None = None, firmware_dir: Path | None = None) -> bool:
     with tempfile.TemporaryDirectory(prefix="wasmbed-demo-") as tmp:
         data = Path(tmp)
         stack = LocalStack(StackConfig(data, api_port=0, tls_port=0, gateway_http_port=0,
-                                       heartbeat_interval=5))
+                                       heartbeat_interval=5, firmware_dir=firmware_dir))
         t0 = time.monotonic()
         with console.status("starting API server, controllers and gateway…"):
             info = await stack.start()
@@ -50,6 +51,17 @@ async def run_demo(n: int, example: str, timeout: float, console: Console) -> bo
                 devices.append(VirtualDevice(name, d, (host, int(port))))
             console.print(f"[green]✓[/] provisioned and registered {n} virtual devices")
             tasks = [asyncio.create_task(dev.run()) for dev in devices]
+            if board:  # the real firmware in an emulator, beside the virtual devices
+                try:
+                    await call(client.request, "POST", "/api/v1/boards", json={
+                        "name": "demo-board", "board": board, "labels": {"demo": "true"}})
+                except ApiError as exc:
+                    console.print(f"[red]✗ board {board}: {exc.message}[/]"
+                                  + (f"\n  {exc.hint}" if exc.hint else ""))
+                    return False
+                console.print(f"[green]✓[/] started {board} with the real firmware "
+                              "(demo-board), bridged to the gateway")
+                n += 1
 
             async def all_connected() -> Any:
                 items = await call(client.devices, "demo=true")

@@ -24,13 +24,15 @@ class StackConfig:
     gateway_name: str = "gateway-0"
     heartbeat_interval: int = 30
     pairing_seconds: float = 0.0
+    firmware_dir: Path | None = None  # built firmware for emulated boards (firmware/build)
 
 
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.api = ApiServer(ApiConfig(config.data_dir / "api", config.host, config.api_port,
-                                       pairing_seconds=config.pairing_seconds))
+                                       pairing_seconds=config.pairing_seconds,
+                                       firmware_dir=config.firmware_dir))
 
     async def start(self) -> dict[str, object]:
         c = self.config

@@ -87,3 +87,21 @@ def test_board_started_through_the_api(api, platform, gateway: GatewayHandle, wa
         api.request("POST", "/api/v1/boards", json={"name": "nrf", "board":
                                                     "arduino_nano_33_ble"})
     assert err.value.status == 501 and "install Renode" in err.value.message
+
+
+@allure.story("`wasmbed demo --board` runs the demo with a firmware board beside the "
+              "virtual devices")
+def test_demo_with_a_board(firmware_build, board_target, tmp_path):
+    import subprocess
+    import sys
+
+    name, emulator = board_target
+    if emulator != "qemu":
+        pytest.skip("the API starts boards on QEMU")
+    elf = firmware_build(name)
+    done = subprocess.run([sys.executable, "-m", "wasmbed.cli", "demo", "--board", name,
+                           "--firmware-dir", str(elf.parent.parent)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "4 devices enrolled and Connected" in done.stdout
+    assert "demo-board │ Completed" in done.stdout and "shut down cleanly" in done.stdout
