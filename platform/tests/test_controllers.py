@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import base64
 import time
+from unittest.mock import ANY
 
 import pytest
 
 from wasmbed import examples
-from wasmbed.controllers.application import ApplicationController, aggregate
+from wasmbed.controllers.application import ApplicationController, aggregate, merge_reports
 from wasmbed.controllers.device import DeviceController, device_phase
 from wasmbed.gateway_client import GatewayUnavailable
-from wasmbed.resources import merge_entry, module_id
+from wasmbed.resources import module_id
 from wasmbed.store import EmbeddedStore, new_resource
 from wasmbed.timeutil import iso
 
@@ -45,14 +46,28 @@ def test_aggregate_phases():
     assert phase == "Stopped" and stats["stopped"] == 1 and stats["failed"] == 1
 
 
-def test_merge_entry_never_moves_a_module_backwards():
+def test_device_facts_never_move_a_module_backwards():
     running = {"moduleId": "a@1", "phase": "Running", "outputs": [{"seq": 1}]}
+    late = {"moduleId": "a@1", "state": "DEPLOYING", "outputs": [{"seq": 1}, {"seq": 2}]}
+    changed = merge_reports({"d": running}, {"d": late})["d"]
+    assert changed["phase"] == "Running" and [o["seq"] for o in changed["outputs"]] == [1, 2]
     deploying = {"moduleId": "a@1", "phase": "Deploying", "outputs": []}
-    assert merge_entry(running, deploying)["phase"] == "Running"
-    assert merge_entry(running, deploying)["outputs"] == [{"seq": 1}]
-    assert merge_entry(deploying, running)["phase"] == "Running"
-    newer = {"moduleId": "a@2", "phase": "Deploying"}
-    assert merge_entry(running, newer) == newer
+    done = {"moduleId": "a@1", "state": "COMPLETED", "outputs": [{"seq": 1}], "at": "t"}
+    assert merge_reports({"d": deploying}, {"d": done})["d"]["phase"] == "Completed"
+    older = {"moduleId": "a@0", "state": "FAILED", "error": "old"}
+    assert merge_reports({"d": deploying}, {"d": older}) == {}  # another generation's facts
+    stopping = {"moduleId": "a@1", "phase": "Stopping"}
+    assert merge_reports({"d": stopping}, {"d": {"moduleId": "a@1", "state": "RUNNING"}}) \
+        == {"d": {**stopping, "outputs": [], "updatedAt": ANY}}
+
+
+def test_a_lost_module_sends_a_running_entry_back_to_pending():
+    running = {"moduleId": "a@1", "phase": "Running", "outputs": [{"seq": 1}]}
+    lost = {"moduleId": "a@1", "state": None, "lost": True, "outputs": []}
+    entry = merge_reports({"d": running}, {"d": lost})["d"]
+    assert entry["phase"] == "Pending" and "no longer runs it" in entry["error"]
+    redeploying = {"moduleId": "a@1", "phase": "Deploying", "outputs": []}
+    assert merge_reports({"d": redeploying}, {"d": lost}) == {}  # no loop while it deploys
 
 
 class RecordingGateways:

@@ -1,7 +1,6 @@
 """What the API server and the controllers both need to know about our resources: the
-application finalizer, how module ids are formed, and how two views of one device's entry
-in an application merge. One module, imported by both sides, so neither reaches into the
-other's internals."""
+application finalizer, how module ids are formed, and how per-device phases rank. One
+module, imported by both sides, so neither reaches into the other's internals."""
 
 from __future__ import annotations
 
@@ -28,13 +27,7 @@ def app_of_module(mid: str) -> str:
     return mid.rsplit("@", 1)[0]
 
 
-def merge_entry(live: dict[str, Any] | None, ours: dict[str, Any]) -> dict[str, Any]:
-    """Merge two views of one device's entry; the further phase of the same module wins."""
-    if not live or live.get("moduleId") != ours.get("moduleId"):
-        return ours
-    keep = live if RANK.get(live.get("phase", ""), 0) > RANK.get(ours.get("phase", ""), 0) \
-        else ours
-    merged = dict(keep)
-    outputs = max(live.get("outputs") or [], ours.get("outputs") or [], key=len)
-    merged["outputs"] = outputs
-    return merged
+def generation(mid: str) -> int:
+    """The application generation a module id names (0 if it names none)."""
+    tail = mid.rsplit("@", 1)[-1]
+    return int(tail) if tail.isdigit() else 0

@@ -19,7 +19,7 @@ from wasmbed.reports import (
     SessionEnded,
     SessionOpened,
 )
-from wasmbed.resources import APP_PHASES, app_of_module, merge_entry
+from wasmbed.resources import app_of_module, generation
 from wasmbed.store import NotFound, Store
 from wasmbed.timeutil import iso
 
@@ -88,31 +88,32 @@ async def _apply(store: Store, gateway: str, e: Report) -> None:
 
 
 async def _forget_lost_modules(store: Store, device: str, running: set[str], at: str) -> None:
-    """A device that no longer runs a module we believe Running (it lost power, say) gets
-    that entry back to Pending, so the application controller deploys it again: the API
-    never shows Running for a module that is not running."""
+    """A device that no longer runs a module it said was running (it lost power, say): the
+    fact is recorded as lost, and the application controller deploys the module again, so
+    the API never shows Running for a module that is not running."""
     apps, _ = await store.list("Application")
     for app in apps:
-        entry = ((app.get("status") or {}).get("deviceStatuses") or {}).get(device)
-        if entry and entry.get("phase") == "Running" and entry.get("moduleId") not in running:
+        facts = ((app.get("status") or {}).get("moduleReports") or {}).get(device)
+        if facts and facts.get("state") == "RUNNING" and facts.get("moduleId") not in running:
             await store.patch_status("Application", app["metadata"]["name"], {
-                "deviceStatuses": {device: {
-                    "phase": "Pending", "updatedAt": at,
-                    "error": "the device no longer runs it (restarted?); deploying again"}}})
+                "moduleReports": {device: {**facts, "state": None, "lost": True,
+                                           "outputs": [], "at": at}}})
 
 
 async def _apply_app(store: Store, e: ModuleState | ModuleOutput, at: str) -> None:
+    """The device's facts about a module, kept on its application (status.moduleReports,
+    per device); the application controller alone turns them into deviceStatuses."""
     app = await store.get("Application", app_of_module(e.moduleId))
-    status = app.get("status") or {}
-    entries = dict(status.get("deviceStatuses") or {})
-    current = entries.get(e.device)
-    if current is None or current.get("moduleId") != e.moduleId:
-        return  # a report about a generation or device this app no longer targets
+    reports = (app.get("status") or {}).get("moduleReports") or {}
+    facts = dict(reports.get(e.device) or {})
+    if facts.get("moduleId") != e.moduleId:
+        if facts and generation(facts["moduleId"]) > generation(e.moduleId):
+            return  # late news of a module the device has since replaced
+        facts = {"moduleId": e.moduleId, "state": None, "outputs": []}
     if isinstance(e, ModuleState):
-        update = dict(current, phase=APP_PHASES[e.state], error=e.error, updatedAt=at)
-        entries[e.device] = merge_entry(current, update)
+        facts.update(state=e.state, error=e.error, at=at, lost=False)
     else:
-        outputs = list(current.get("outputs") or [])
+        outputs = list(facts.get("outputs") or [])
         if any(o.get("seq") == e.seq for o in outputs):
             return  # re-sent after a reconnect
         record: dict[str, Any] = {"seq": e.seq, "kind": OutputKind(e.kind).name.lower(),
@@ -122,6 +123,6 @@ async def _apply_app(store: Store, e: ModuleState | ModuleOutput, at: str) -> No
         if e.value is not None:
             record["value"] = e.value
         outputs.append(record)
-        entries[e.device] = dict(current, outputs=outputs[-OUTPUTS_KEPT:])
+        facts["outputs"] = outputs[-OUTPUTS_KEPT:]
     await store.patch_status("Application", app["metadata"]["name"],
-                             {"deviceStatuses": {e.device: entries[e.device]}})
+                             {"moduleReports": {e.device: facts}})

@@ -20,7 +20,7 @@ from wasmbed.gateway_client import (
     GatewayRefused,
     GatewayUnavailable,
 )
-from wasmbed.resources import FINALIZER, module_id
+from wasmbed.resources import APP_PHASES, FINALIZER, RANK, module_id
 from wasmbed.store import NotFound, Store, WatchEvent
 from wasmbed.store.selectors import LabelSelector
 from wasmbed.timeutil import iso, parse_iso
@@ -34,6 +34,32 @@ STOP_RETRY_S = 10.0
 DEFAULT_MEMORY_LIMIT = 64 * 1024
 DEFAULT_FUEL_LIMIT = 50_000_000
 MISSING = "is not registered"  # in a Failed entry's error: deploy once the device exists
+LOST = "the device no longer runs it (restarted?); deploying again"
+
+
+def merge_reports(entries: dict[str, dict[str, Any]],
+                  reports: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The entries the devices' facts (status.moduleReports, written from gateway reports)
+    change: per module, a phase only moves forward (a late or repeated report cannot turn
+    Running back into Deploying), outputs are the device's; a module the device lost sends
+    a Running entry back to Pending, to be deployed again."""
+    changed = {}
+    for dev, entry in entries.items():
+        facts = reports.get(dev)
+        if not facts or facts.get("moduleId") != entry.get("moduleId"):
+            continue
+        new = dict(entry)
+        if facts.get("lost") and entry.get("phase") == "Running":
+            new.update(phase="Pending", error=LOST)
+        elif facts.get("state") in APP_PHASES:
+            phase = APP_PHASES[facts["state"]]
+            if RANK.get(phase, 0) > RANK.get(entry.get("phase", ""), 0):
+                new.update(phase=phase, error=facts.get("error"))
+        new["outputs"] = list(facts.get("outputs") or [])
+        if new != entry:
+            new["updatedAt"] = facts.get("at") or iso()
+            changed[dev] = new
+    return changed
 
 
 def aggregate(entries: dict[str, dict[str, Any]], stopped: bool) -> tuple[str, dict[str, int]]:
@@ -92,8 +118,12 @@ class ApplicationController(Controller):
                 self.enqueue(item["metadata"]["name"])
             return None
         app = await self.store.get("Application", name)
+        status = app.get("status") or {}
+        entries = dict(status.get("deviceStatuses") or {})
+        for dev, entry in merge_reports(entries, status.get("moduleReports") or {}).items():
+            await self._set_entry(app, dev, entry)  # the devices' facts first
+            entries[dev] = entry
         devices = {d["metadata"]["name"]: d for d in (await self.store.list("Device"))[0]}
-        entries = dict((app.get("status") or {}).get("deviceStatuses") or {})
         deleting = bool(app["metadata"].get("deletionTimestamp"))
         targets = set() if deleting else self._targets(app, devices)
         stopped = bool(app["spec"].get("stopped")) or deleting
