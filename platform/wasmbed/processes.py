@@ -188,15 +188,34 @@ class ManagedProcess:
             self._signal(signal.SIGTERM)
 
     def wait_stopped(self, timeout: float = 10.0) -> int | None:
-        """Wait up to `timeout` for it to exit after `terminate`, then SIGKILL it."""
+        """Wait up to `timeout` for it and everything in its process group to exit after
+        `terminate` (a wrapper such as faketime may outlive its child, or the other way
+        round), then SIGKILL what is left."""
         if self.proc is None:
             return None
+        deadline = time.monotonic() + max(timeout, 0.0)
         try:
             self.proc.wait(max(timeout, 0.0))
         except subprocess.TimeoutExpired:
             self._signal(signal.SIGKILL)
             self.proc.wait(10)
+        killed = False
+        while self._group_alive() and time.monotonic() < deadline + 10:
+            if not killed and time.monotonic() >= deadline:
+                self._signal(signal.SIGKILL)
+                killed = True
+            time.sleep(0.01)  # polling the group's end: no event tells us
         return self.proc.returncode
+
+    def _group_alive(self) -> bool:
+        assert self.proc
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def kill(self) -> None:
         """kill -9: no clean-up, no last words."""

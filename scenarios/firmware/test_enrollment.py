@@ -8,6 +8,7 @@ import pytest
 from scenarios.steps import device_phase
 from wasmbed.emulation import board_spec
 from wasmbed.pki import CertificateAuthority
+from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Firmware"), pytest.mark.board]
 
@@ -58,3 +59,30 @@ def test_wrong_ca_firmware_is_refused(api, board, bridge, gateway, provisioned, 
     b.console.wait_for_line(r"wasmbed: (refused|tls handshake failed)", 60)
     assert api.device(name)["status"]["phase"] == "Pending"
     assert not any("enrolled" in line for line in b.console.lines)
+
+
+@allure.story("The board keeps time: heartbeats come at the interval the gateway set")
+def test_heartbeats_keep_the_interval(connected_board, gateway, evidence, wait_for):
+    """A SysTick clocked at another rate than the firmware assumes (Renode's RA4M1 model
+    runs it at 120 MHz where the port assumed 48 MHz) makes every interval wrong by that
+    ratio: 2.5x here. The device's own uptime between beats shows its idea of a second;
+    the host's clock between arrivals shows the emulator's."""
+    import json
+    import statistics
+
+    name, _ = connected_board
+    trace = evidence.path(f"{gateway.name}-trace", ".jsonl")
+
+    def beats() -> list[dict] | object:
+        rows = [r for r in map(json.loads, trace.read_text().splitlines())
+                if r["type"] == "Heartbeat" and r["dir"] == "device->gateway"]
+        return rows if len(rows) >= 6 else Seen(len(rows))
+
+    rows = wait_for(beats, 60, "six heartbeats")
+    pairs = list(zip(rows, rows[1:], strict=False))
+    uptime = [b["fields"]["uptime_ms"] - a["fields"]["uptime_ms"] for a, b in pairs]
+    host = [b["ts"] - a["ts"] for a, b in pairs]
+    interval_ms = 1000  # the scenarios' gateway heartbeat interval (1 s)
+    with allure.step(f"uptime between beats {uptime} ms, host {[round(h, 2) for h in host]} s"):
+        assert all(abs(u - interval_ms) <= 50 for u in uptime[1:]), uptime
+        assert 0.5 <= statistics.median(host) <= 2.0, host
