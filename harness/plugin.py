@@ -301,8 +301,12 @@ def processes(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[Pr
     yield group
     keep = setting(request.config, "keep_on_failure")
     if keep and _failed(request):
+        api = next((p.info for p in group.processes if p.alive and "tokenFile" in p.info),
+                   None)
+        use = (f"use it with: WASMBED_API_URL={api['url']} WASMBED_TOKEN=$(cat "
+               f"{api['tokenFile']}) wasmbed device list\n") if api else ""
         text = (f"--keep-on-failure: the stack of {request.node.nodeid} is still running:\n"
-                f"{group.describe()}\n{evidence.summary()}\n"
+                f"{group.describe()}\n{use}{evidence.summary()}\n"
                 f"stop it with: kill {' '.join(str(p.pid) for p in group.processes if p.alive)}")
         (evidence.directory / "KEPT-RUNNING.txt").write_text(text)
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")

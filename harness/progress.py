@@ -78,7 +78,9 @@ class ProgressReporter:
             self.outcomes[report.nodeid] = outcome
             self.progress.advance(self.task)
         if outcome in ("failed", "error", "xpassed"):
-            self.failures.append((report.nodeid, report.longreprtext))
+            evidence = "".join(f"\n--- {title} ---\n{text}" for title, text in report.sections
+                               if title == "wasmbed evidence")
+            self.failures.append((report.nodeid, report.longreprtext + evidence))
         mark, colour = STYLE[outcome]
         took = time.monotonic() - self.started.get(report.nodeid, time.monotonic())
         self.console.print(f"[{colour}]{mark}[/] {report.nodeid} [dim]{took:.1f}s[/]",
@@ -97,8 +99,11 @@ class ProgressReporter:
         if self.live:
             self.live.stop()
         for nodeid, text in self.failures:
-            lines = text.strip().splitlines()
+            body, _, evidence = text.partition("\n--- wasmbed evidence ---\n")
+            lines = body.strip().splitlines()
             short = "\n".join(lines[-25:])
+            if evidence:  # the logs and traces to open, as plain pytest lists them
+                short += "\n--- wasmbed evidence ---\n" + evidence.strip()
             self.console.rule(f"[red]{nodeid}")
             self.console.print(short, markup=False)
         self.console.rule()

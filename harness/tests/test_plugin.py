@@ -163,7 +163,10 @@ def test_keep_on_failure_leaves_processes_running(scratch):
     """)
     result = scratch.runpytest("--keep-on-failure", "-p", "no:allure_pytest")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*--keep-on-failure: the stack of*", "*stop it with: kill*"])
+    result.stdout.fnmatch_lines(["*--keep-on-failure: the stack of*",
+                                 "*process*pid*reach it at*log*", "*kept*kept.log",
+                                 "*stop it with: kill*"])
+    assert "{" not in result.stdout.str().split("the stack of")[1].split("stop it")[0]
     import os
     import signal
     pid = int((scratch.path / "pid").read_text())

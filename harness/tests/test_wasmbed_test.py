@@ -9,8 +9,13 @@ import sys
 
 def test_progress_lines_summary_and_exit_code(tmp_path):
     scratch = tmp_path / "test_scratch.py"
-    scratch.write_text("def test_good(): pass\n"
-                       "def test_bad(): assert 1 == 2, 'deliberately wrong'\n")
+    scratch.write_text("import pytest\n"
+                       "def test_good(): pass\n"
+                       "def test_bad(evidence):\n"
+                       "    evidence.path('a-log').write_text('x')\n"
+                       "    assert 1 == 2, 'deliberately wrong'\n"
+                       "@pytest.mark.parametrize('size', [0, 65536])\n"
+                       "def test_sized(size): pass\n")
     junit = tmp_path / "junit.xml"
     run = subprocess.run([sys.executable, "-m", "harness.cli", "test", str(scratch),
                           f"--junitxml={junit}", f"--alluredir={tmp_path / 'allure'}",
@@ -20,5 +25,7 @@ def test_progress_lines_summary_and_exit_code(tmp_path):
     assert "✓" in out and "test_scratch.py::test_good" in out
     assert "✗" in out and "test_scratch.py::test_bad" in out
     assert "deliberately wrong" in out
-    assert "2 tests:" in out and "1 passed" in out and "1 failed" in out
+    assert "test_sized[0]" in out and "test_sized[65536]" in out  # parametrize ids kept
+    assert "wasmbed evidence" in out and "a-log" in out  # the files to open, as pytest lists
+    assert "4 tests:" in out and "3 passed" in out and "1 failed" in out
     assert junit.exists() and 'failures="1"' in junit.read_text()

@@ -273,5 +273,15 @@ class ProcessGroup:
         return problems
 
     def describe(self) -> str:
-        return "\n".join(f"  {p.name}: pid {p.pid}, log {p.log_path}, {p.info}"
-                         for p in self.processes if p.alive)
+        """The running processes as a table: name, pid, where to reach it, its log."""
+        rows = [("process", "pid", "reach it at", "log")]
+        for p in self.processes:
+            if not p.alive:
+                continue
+            reach = [f"{k}={v}" for k, v in p.info.items()
+                     if isinstance(v, str) and (v.startswith(("http://", "https://"))
+                                                or v.rpartition(":")[2].isdigit())]
+            rows.append((p.name, str(p.pid), " ".join(reach) or "-", str(p.log_path)))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False))
+                         + "  " + r[3] for r in rows)

@@ -43,15 +43,20 @@ def test_login_refuses_a_wrong_token(page, evidence):
 
 @allure.story("Log in, see devices live, compile C, deploy, see Running and output, stop")
 def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_devices, evidence):
-    with allure.step("log in with the API token"):
+    with allure.step("log in with the API token; empty pages say what to do"):
         page.get_by_test_id("token").fill(platform.token)
         page.get_by_test_id("login").click()
         page.get_by_test_id("live").filter(has_text="live").wait_for()
+        page.goto(platform.url + "/#/applications")
+        assert "wasmbed app deploy" in page.get_by_test_id("no-apps").inner_text()
         page.goto(platform.url + "/#/devices")
     with allure.step("devices appear live as they connect"):
         names = virtual_devices(2, labels={"tier": "edge"}).names
         for name in names:
             wait_phase(page.get_by_test_id(f"device-{name}"), "Connected")
+        beat = page.get_by_test_id(f"device-{names[0]}").locator("time")
+        beat.filter(has_text="ago").wait_for()  # relative, the absolute time on hover
+        assert beat.get_attribute("title") and "T" not in beat.inner_text()
         screenshot(page, evidence, "devices-connected")
     with allure.step("a compiler error is shown with its line"):
         page.goto(platform.url + "/#/applications/new")
@@ -78,10 +83,11 @@ def test_compile_deploy_and_watch_it_run(page, platform, gateway, virtual_device
         screenshot(page, evidence, "application-running")
         api_view = platform.api.application("counter-ui")["status"]["deviceStatuses"]
         assert all(api_view[n]["phase"] == "Running" for n in names)
-    with allure.step("stop it from the dashboard"):
+    with allure.step("stop it from the dashboard: then Stop is disabled"):
         page.get_by_test_id("stop").click()
         for name in names:
             wait_phase(page.get_by_test_id(f"entry-{name}"), "Stopped")
+        assert page.get_by_test_id("stop").is_disabled()
         screenshot(page, evidence, "application-stopped")
     with allure.step("the overview counts them"):
         page.goto(platform.url + "/#/")
@@ -101,6 +107,13 @@ def test_register_revoke_and_delete_a_device(page, platform, evidence):
     page.get_by_test_id("token").fill(platform.token)
     page.get_by_test_id("login").click()
     page.goto(platform.url + "/#/devices")
+    with allure.step("the form is behind a button; a bad name is refused in plain words"):
+        page.get_by_test_id("register-open").click()
+        page.get_by_test_id("register-name").fill("Bad_Name")
+        page.get_by_test_id("register").click()
+        error = page.get_by_test_id("register-error")
+        error.filter(has_text="lowercase letters").wait_for()
+        assert "pattern" not in error.inner_text()
     with allure.step("a key that is not a key is refused with the reason"):
         page.get_by_test_id("register-name").fill("ui-dev")
         page.get_by_test_id("register-key").fill("not a key")
@@ -115,11 +128,19 @@ def test_register_revoke_and_delete_a_device(page, platform, evidence):
         assert "tier=edge" in row.inner_text() and "zone=eu" in row.inner_text()
         assert platform.api.device("ui-dev")["metadata"]["labels"]["zone"] == "eu"
         screenshot(page, evidence, "device-registered")
-    with allure.step("revoke it from its page"):
+    with allure.step("its page shows its labels; revoke asks first (no: nothing happens)"):
         row.get_by_role("link", name="ui-dev").click()
+        assert "zone=eu" in page.get_by_test_id("device-labels").inner_text()
+        questions: list[str] = []
+        page.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
+        page.get_by_test_id("revoke").click()
+        assert questions and "Revoke ui-dev?" in questions[0]
+        assert platform.api.device("ui-dev")["status"]["phase"] == "Pending"
+        page.once("dialog", lambda d: d.accept())
         page.get_by_test_id("revoke").click()
         wait_phase(page.locator("h1"), "Revoked")
-    with allure.step("delete it: back on the list, it is gone"):
+    with allure.step("delete it (confirmed): back on the list, it is gone"):
+        page.once("dialog", lambda d: d.accept())
         page.get_by_test_id("delete-device").click()
         page.wait_for_url("**/#/devices")
         page.get_by_test_id("device-ui-dev").wait_for(state="detached")

@@ -54,7 +54,7 @@ function Shell({ token, signOut }: { token: string; signOut: () => void }) {
   else if (page === "applications" && name === "new") body = <NewApplication api={api} fleet={fleet} />;
   else if (page === "applications" && name) body = <ApplicationDetail api={api} fleet={fleet} name={name} />;
   else if (page === "applications") body = <Applications fleet={fleet} />;
-  else if (page === "boards") body = <Boards api={api} />;
+  else if (page === "boards") body = <Boards api={api} fleet={fleet} />;
   else body = <Overview api={api} fleet={fleet} />;
   const link = (target: string, label: string) => (
     <a href={`#/${target}`} className={(page ?? "") === target ? "active" : ""}>{label}</a>

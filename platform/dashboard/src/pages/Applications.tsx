@@ -2,7 +2,7 @@ import React, { useState } from "react";
 import { Any, Api, ApiError, b64 } from "../api";
 import { Fleet, sorted } from "../live";
 import { go } from "../hooks";
-import { ErrorNote, Phase } from "./common";
+import { ErrorNote, Phase, confirmed, plain } from "./common";
 
 const HELLO_C = `#include "wasmbed_app.h"
 
@@ -19,6 +19,10 @@ export function Applications({ fleet }: { fleet: Fleet }) {
   return (
     <>
       <h1>Applications <button onClick={() => go("applications", "new")} data-testid="new-app">New application</button></h1>
+      {apps.length === 0 && (
+        <p data-testid="no-apps">No applications yet. Create one with <b>New application</b>
+          (upload a .wasm, or write C or Rust and compile it here), or with
+          <code> wasmbed app deploy FILE --to DEVICE</code>.</p>)}
       <table data-testid="applications">
         <thead><tr><th>Name</th><th>Phase</th><th>Running</th><th>Completed</th><th>Failed</th><th>Targets</th></tr></thead>
         <tbody>
@@ -39,7 +43,7 @@ export function Applications({ fleet }: { fleet: Fleet }) {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ApiError) return `${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ""}`;
+  if (err instanceof ApiError) return `${err.code}: ${plain(err.message)}${err.hint ? ` (${err.hint})` : ""}`;
   return String((err as Error).message ?? err);
 }
 
@@ -136,11 +140,14 @@ export function ApplicationDetail({ api, fleet, name }: { api: Api; fleet: Fleet
     try { await api.post(`/applications/${name}/stop`); } catch (e) { setError(describe(e)); }
   };
   const remove = async () => {
+    if (!confirmed(`Delete ${name}? It is stopped on every device first.`)) return;
     try { await api.del(`/applications/${name}`); go("applications"); } catch (e) { setError(describe(e)); }
   };
   return (
     <>
-      <h1>{name} <Phase phase={a.status?.phase} /> <button onClick={stop} data-testid="stop">Stop</button>{" "}
+      <h1>{name} <Phase phase={a.status?.phase} />{" "}
+        <button onClick={stop} data-testid="stop"
+          disabled={a.spec?.stopped || ["Stopping", "Stopped"].includes(a.status?.phase)}>Stop</button>{" "}
         <button onClick={remove} data-testid="delete-app">Delete</button></h1>
       <p>{a.spec?.wasmSize} bytes, sha256 <code>{String(a.spec?.sha256 ?? "").slice(0, 16)}…</code>, entry <code>{a.spec?.entry}</code></p>
       <ErrorNote error={error} />

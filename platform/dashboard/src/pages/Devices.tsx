@@ -2,10 +2,10 @@ import React, { useState } from "react";
 import { Api, ApiError } from "../api";
 import { Fleet, sorted } from "../live";
 import { go, usePoll } from "../hooks";
-import { ErrorNote, Phase, ago } from "./common";
+import { ErrorNote, Phase, Time, confirmed, plain } from "./common";
 
 function describe(err: unknown): string {
-  if (err instanceof ApiError) return `${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ""}`;
+  if (err instanceof ApiError) return `${err.code}: ${plain(err.message)}${err.hint ? ` (${err.hint})` : ""}`;
   return String((err as Error).message ?? err);
 }
 
@@ -30,14 +30,18 @@ function Register({ api }: { api: Api }) {
       setName(""); setKey(""); setLabels("");
     } catch (err) { setError(describe(err)); }
   };
+  const [open, setOpen] = useState(false);
+  if (!open)
+    return <p><button onClick={() => setOpen(true)} data-testid="register-open">Register a device…</button></p>;
   return (
     <form onSubmit={submit} className="register">
       <h2>Register a device</h2>
-      <input placeholder="name" value={name} required onChange={(e) => setName(e.target.value)} data-testid="register-name" />
-      <input placeholder="board (catalog name or virtual)" value={board} onChange={(e) => setBoard(e.target.value)} />
-      <textarea placeholder="public key (PEM or base64 DER)" value={key} rows={3} onChange={(e) => setKey(e.target.value)} data-testid="register-key" />
-      <input placeholder="labels: tier=edge,zone=eu" value={labels} onChange={(e) => setLabels(e.target.value)} data-testid="register-labels" />
-      <button type="submit" data-testid="register">Register</button>
+      <label>Name <input placeholder="dev-1" value={name} required onChange={(e) => setName(e.target.value)} data-testid="register-name" /></label>
+      <label>Board <input placeholder="catalog name, or virtual" value={board} onChange={(e) => setBoard(e.target.value)} /></label>
+      <label>Public key <textarea placeholder="PEM, as `wasmbed device provision` prints it, or base64 DER" value={key} rows={3} onChange={(e) => setKey(e.target.value)} data-testid="register-key" /></label>
+      <label>Labels <input placeholder="tier=edge, zone=eu" value={labels} onChange={(e) => setLabels(e.target.value)} data-testid="register-labels" /></label>
+      <button type="submit" data-testid="register">Register</button>{" "}
+      <button type="button" onClick={() => setOpen(false)}>Cancel</button>
       {error && <p className="error" data-testid="register-error">{error}</p>}
     </form>
   );
@@ -59,7 +63,7 @@ export function Devices({ api, fleet }: { api: Api; fleet: Fleet }) {
               <td><Phase phase={d.status?.phase} /></td>
               <td>{d.spec?.mcuType}</td>
               <td>{d.status?.gateway?.name ?? "—"}</td>
-              <td>{ago(d.status?.lastHeartbeat)}</td>
+              <td><Time iso={d.status?.lastHeartbeat} /></td>
               <td className="labels">
                 {Object.entries(d.metadata.labels ?? {})
                   .filter(([k]) => !k.startsWith("wasmbed.github.io/"))
@@ -83,6 +87,10 @@ export function DeviceDetail({ api, fleet, name }: { api: Api; fleet: Fleet; nam
   const st = d.status ?? {};
   const act = async (what: "revoke" | "delete") => {
     setActionError("");
+    const question = what === "revoke"
+      ? `Revoke ${name}? Its certificates stop working at once; it must be registered again.`
+      : `Delete ${name}? Its certificates are revoked and its record is gone.`;
+    if (!confirmed(question)) return;
     try {
       if (what === "revoke") await api.post(`/devices/${name}/revoke`);
       else { await api.del(`/devices/${name}`); go("devices"); }
@@ -99,8 +107,11 @@ export function DeviceDetail({ api, fleet, name }: { api: Api; fleet: Fleet; nam
       <dl className="facts">
         <dt>Board</dt><dd>{d.spec?.mcuType}</dd>
         <dt>Gateway</dt><dd>{st.gateway?.name ?? "—"}</dd>
-        <dt>Connected since</dt><dd>{st.connectedSince ?? "—"}</dd>
-        <dt>Last heartbeat</dt><dd data-testid="last-heartbeat">{ago(st.lastHeartbeat)}</dd>
+        <dt>Labels</dt><dd data-testid="device-labels">{Object.entries(d.metadata.labels ?? {})
+          .filter(([k]) => !k.startsWith("wasmbed.github.io/"))
+          .map(([k, v]) => <code key={k}>{k}={v}</code>)}{Object.keys(d.metadata.labels ?? {}).length === 0 && "none"}</dd>
+        <dt>Connected since</dt><dd><Time iso={st.connectedSince} /></dd>
+        <dt>Last heartbeat</dt><dd data-testid="last-heartbeat"><Time iso={st.lastHeartbeat} /></dd>
         <dt>Uptime</dt><dd>{st.heartbeat?.uptimeMs != null ? `${(st.heartbeat.uptimeMs / 1000).toFixed(0)} s` : "—"}</dd>
         <dt>Free memory</dt><dd>{st.heartbeat?.freeMemory ?? "—"}</dd>
         <dt>Firmware</dt><dd>{st.firmwareVersion ?? "—"}</dd>
@@ -127,8 +138,9 @@ export function DeviceDetail({ api, fleet, name }: { api: Api; fleet: Fleet; nam
       <table className="events">
         <tbody>
           {(events?.items ?? []).slice().reverse().map((e: { seq: number; at: string; type: string; [k: string]: unknown }) => (
-            <tr key={e.seq}><td>{e.at}</td><td>{e.type}</td>
-              <td><code>{JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => !["seq", "at", "type"].includes(k))))}</code></td></tr>
+            <tr key={e.seq}><td><Time iso={e.at} /></td><td>{e.type}</td>
+              <td>{Object.entries(e).filter(([k, v]) => !["seq", "at", "type"].includes(k) && v != null)
+                .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ")}</td></tr>
           ))}
         </tbody>
       </table>

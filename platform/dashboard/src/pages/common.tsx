@@ -13,6 +13,25 @@ export function ago(iso?: string): string {
   return `${(s / 3600).toFixed(1)} h ago`;
 }
 
+// A relative time ("12 s ago") with the absolute one on hover, as fleet UIs show them.
+export function Time({ iso }: { iso?: string | null }) {
+  if (!iso) return <span>—</span>;
+  const absolute = new Date(Date.parse(iso)).toLocaleString();
+  return <time dateTime={iso} title={absolute}>{ago(iso)}</time>;
+}
+
+// Ask before doing what cannot be undone.
+export function confirmed(question: string): boolean {
+  return window.confirm(question);
+}
+
+// An API refusal in plain words (a name pattern becomes the naming rule).
+export function plain(message: string): string {
+  if (/should match pattern/.test(message))
+    return "use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63 characters)";
+  return message;
+}
+
 export function ErrorNote({ error }: { error: string }) {
   return error ? <p className="error" data-testid="error">{error}</p> : null;
 }
