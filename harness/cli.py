@@ -14,7 +14,8 @@ from harness.reporting import HTML, RESULTS, ROOT, ReportError, build_report, py
 from harness.robot_runner import REPORTS, libdoc, run_robot
 
 app = typer.Typer(help="Wasmbed HIL: scenarios, Robot suites and reports.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode="markdown", add_completion=False)
 console = Console()
 err = Console(stderr=True)
 

@@ -7,6 +7,7 @@ loopback ports with one temp dir per test, so `pytest -n auto` is safe.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform as host_platform
@@ -50,6 +51,8 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "gateways": ("number of gateways the `gateways` fixture starts", "1", "string"),
     "artifacts": ("keep every test's logs and traces under this dir", None, "string"),
     "heartbeat_interval": ("gateway heartbeat interval (s) in scenarios", "1", "string"),
+    "attach_always": ("attach every test's logs and traces to Allure, not only a failed "
+                      "test's", None, "bool"),
     "allure_dir": ("Allure results dir when --alluredir is not given (relative: to the "
                    "repository)", "reports/allure-results", "string"),
 }
@@ -74,6 +77,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, (help_, default, kind) in OPTIONS.items():
         parser.addini(f"wasmbed_{name}", help_, type=kind, default=default)  # type: ignore[arg-type]
     parser.addini("wasmbed_keep_on_failure", "as --keep-on-failure", type="bool", default=False)
+    group.addoption("--wasmbed-attach-always", dest="attach_always", action="store_true",
+                    default=None, help=OPTIONS["attach_always"][0])
     group.addoption("--wasmbed-keep-results", dest="wasmbed_keep_results", action="store_true",
                     default=None, help="add to the Allure results of earlier runs instead of "
                                        "starting clean (history and trend are always kept)")
@@ -178,6 +183,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ran = {p.stem.removeprefix("firmware-") for p in (ROOT / "reports").glob("firmware-*.json")}
     targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config) if b in ran)
     _write_environment(config, Path(results), targets or "(none ran)")
+    _hide_anonymous_finalizers(Path(results))
+
+
+def _hide_anonymous_finalizers(results: Path) -> None:
+    """pytest tears every fixture down through a `<lambda>` finalizer; Allure lists each
+    as a tear-down step of unknown status. Drop those that recorded nothing: what is left
+    in Tear down is what our fixtures did (their steps and attachments)."""
+    for path in results.glob("*-container.json"):
+        try:
+            container = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        afters = container.get("afters") or []
+        kept = [a for a in afters if not (a.get("name", "").endswith("::<lambda>")
+                                          and not a.get("steps") and not a.get("attachments"))]
+        if len(kept) != len(afters):
+            container["afters"] = kept
+            path.write_text(json.dumps(container))
 
 
 def _git_sha(where: Path) -> str:
@@ -250,6 +273,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) \
     if report.failed and evidence is not None:
         report.sections.append(("wasmbed evidence", evidence.summary()))
         _attach(evidence)
+    elif report.when == "call" and report.passed and evidence is not None and \
+            setting(item.config, "attach_always"):
+        _attach(evidence)  # --wasmbed-attach-always: the logs of passing tests too
     return report  # type: ignore[return-value]
 
 
@@ -370,8 +396,11 @@ def platform(request: pytest.FixtureRequest, cluster: Cluster, processes: Proces
     """The API server with its controllers, as a real process. A test can ask for short
     operational certificates with @pytest.mark.cert_lifetime(seconds)."""
     marker = request.node.get_closest_marker("cert_lifetime")
-    p = Platform.start(cluster, processes, evidence,
-                       cert_lifetime_s=float(marker.args[0]) if marker else None)
+    with step(f"start the platform (API + controllers, {setting(request.config, 'cluster')} "
+              "store)"):
+        p = Platform.start(cluster, processes, evidence,
+                           cert_lifetime_s=float(marker.args[0]) if marker else None)
+    p.api.around = _api_steps
     yield p
     p.api.close()
 
@@ -390,7 +419,8 @@ def start_gateway(request: pytest.FixtureRequest, platform: Platform, processes:
 
     def start(**kwargs: Any) -> GatewayHandle:
         kwargs.setdefault("heartbeat_interval", interval)
-        return GatewayHandle.start(platform, processes, evidence, **kwargs)
+        with step(f"start a gateway (heartbeat {kwargs['heartbeat_interval']} s)"):
+            return GatewayHandle.start(platform, processes, evidence, **kwargs)
 
     return start
 
@@ -419,8 +449,11 @@ def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: Proce
         profile_fields = {k: kwargs.pop(k) for k in list(kwargs) if k not in fleet_args}
         if profile_fields:
             kwargs["profile"] = profile_from(profile_fields)
-        return Fleet.start(platform, gateway or default_gateway, processes, evidence, n,
-                           **kwargs)
+        labels = kwargs.get("labels")
+        with step(f"provision and start {n} virtual device(s)"
+                  + (f" labelled {labels}" if labels else "")):
+            return Fleet.start(platform, gateway or default_gateway, processes, evidence, n,
+                               **kwargs)
 
     default_gateway = gateway
     return start
@@ -502,7 +535,8 @@ def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
         elf = firmware_build(name)
         workdir = evidence.directory / f"board-{len(started)}-{name}"
         try:
-            b = start_board(name, emulator, elf, workdir, blob, run=not paused)
+            with step(f"boot {name} on {emulator}" + (" (halted)" if paused else "")):
+                b = start_board(name, emulator, elf, workdir, blob, run=not paused)
         except EmulatorUnavailable as exc:
             pytest.skip(str(exc))
         started.append(b)
@@ -528,8 +562,9 @@ def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., Managed
             -> ManagedProcess:
         assert board.link_address is not None
         count[0] += 1
-        return start_bridge(board.link_address, gateway, processes, evidence,
-                            name or f"bridge-{count[0]}")
+        with step(f"bridge the board's link to gateway {gateway.name}"):
+            return start_bridge(board.link_address, gateway, processes, evidence,
+                                name or f"bridge-{count[0]}")
 
     return start
 
@@ -572,5 +607,26 @@ def browser_page(evidence: Evidence) -> Iterator[Any]:
 @pytest.fixture
 def wait_for() -> Callable[..., Any]:
     """wait_for(condition, timeout, what): poll until truthy; on timeout fail with what
-    was awaited and the last state seen (return `Seen(state)` to record it)."""
-    return _wait_for
+    was awaited and the last state seen (return `Seen(state)` to record it). Each wait is
+    an Allure step."""
+
+    def wait(check: Callable[[], Any], timeout: float, what: str, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        with step(f"wait for {what} (up to {timeout:g} s)"):
+            return _wait_for(check, timeout, what, **kwargs)
+
+    return wait
+
+
+def step(title: str) -> Any:
+    """An Allure step (a no-op context where allure is not installed)."""
+    try:
+        import allure
+    except ImportError:
+        return contextlib.nullcontext()
+    return allure.step(title)
+
+
+def _api_steps(method: str, path: str) -> Any:
+    """Changes made through the API are steps; reads (the polling of waits) are not."""
+    return step(f"API {method} {path}") if method != "GET" else contextlib.nullcontext()

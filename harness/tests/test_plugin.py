@@ -120,7 +120,7 @@ def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp
                     f"wasmbed_allure_dir = {results}\n")
     scratch.makepyfile(test_first="def test_first(): assert False")
     scratch.runpytest_subprocess("test_first.py").assert_outcomes(failed=1)
-    scratch.makepyfile(test_second="def test_second(): pass")
+    scratch.makepyfile(test_second="def test_second(tmp_path): pass")
 
     def names() -> set[str]:
         return {json.loads(p.read_text())["name"] for p in results.glob("*-result.json")}
@@ -129,6 +129,10 @@ def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp
     assert names() == {"test_second"}  # the earlier failure is not in this run's record
     scratch.runpytest_subprocess("test_first.py", "--wasmbed-keep-results")
     assert names() == {"test_first", "test_second"}
+    containers = [json.loads(p.read_text()) for p in results.glob("*-container.json")]
+    assert any(b["name"] == "tmp_path" for c in containers for b in c.get("befores", []))
+    afters = [a["name"] for c in containers for a in c.get("afters", [])]
+    assert not [n for n in afters if n.endswith("<lambda>")], afters  # no anonymous noise
     env = (results / "environment.properties").read_text()
     assert "board targets=(none ran)" in env and "emulator=auto" not in env
 

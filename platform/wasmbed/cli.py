@@ -19,6 +19,7 @@ from wasmbed import __version__
 from wasmbed.rest_client import ApiClient, ApiError
 
 app = typer.Typer(help="Wasmbed: deploy WebAssembly to Cortex-M fleets.", no_args_is_help=True,
+                  rich_markup_mode="markdown", add_completion=False,
                   pretty_exceptions_enable=False)
 device_app = typer.Typer(help="Devices: list, add, label, revoke, delete, simulate, provision.",
                          no_args_is_help=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -20,11 +22,19 @@ class ApiClient:
         self.token = token
         self.http = httpx.Client(base_url=self.url, timeout=timeout,
                                  headers={"Authorization": f"Bearer {token}"})
+        # a context each request runs in (method, path): the test harness records steps
+        self.around: Callable[[str, str], AbstractContextManager[Any]] | None = None
 
     def close(self) -> None:
         self.http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.around is None:
+            return self._request(method, path, **kwargs)
+        with self.around(method, path):
+            return self._request(method, path, **kwargs)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             resp = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

@@ -97,9 +97,16 @@ class WasmbedKeywords(DynamicCore):
 
     @keyword
     def log_evidence(self) -> None:
-        """Log where each process log and protocol trace is (use in a test teardown)."""
+        """Log each process log and protocol trace as a link log.html opens (use in a test
+        teardown)."""
         if hasattr(self, "evidence"):
-            logger.info(self.evidence.summary())
+            from html import escape
+
+            links = "".join(f'<li><a href="{escape(path.as_uri())}">{escape(name)}</a> '
+                            f'<code>{escape(str(path))}</code></li>'
+                            for name, path in sorted(self.evidence.existing().items()))
+            logger.info(f"evidence in <code>{escape(str(self.evidence.directory))}</code>:"
+                        f"<ul>{links}</ul>", html=True)
 
     def _platform(self) -> Platform:
         if self.platform is None:
