@@ -11,6 +11,7 @@ import itertools
 from collections import deque
 from typing import Any
 
+from wasmbed.protocol import OutputKind
 from wasmbed.reports import GatewayStatus, HeartbeatSeen, Report
 from wasmbed.timeutil import iso
 
@@ -33,6 +34,8 @@ class DeviceEvents:
             if isinstance(e, SKIPPED):
                 continue
             detail = e.model_dump(exclude={"device", "type", "at"})
+            if isinstance(detail.get("kind"), int):  # an output's kind, by name
+                detail["kind"] = OutputKind(detail["kind"]).name.lower()
             self.record(e.device, e.type, at=iso(e.at), gateway=gateway, **detail)
 
     def list(self, device: str, limit: int = 100) -> list[dict[str, Any]]:
