@@ -82,7 +82,7 @@ OutputOpt = Annotated[str, typer.Option("--output", "-o",
 
 
 def _emit(items: list[dict[str, Any]], output: str, columns: list[str],
-          rows: list[list[str]], wide: list[str] = (), wide_rows: list[list[str]] = ()) -> None:
+          rows: list[list[str]], wide: list[str], wide_rows: list[list[str]]) -> None:
     """Print resources as kubectl does: a table (wide: more columns), or the objects."""
     if output == "json":
         print(json.dumps(items, indent=2))
@@ -101,11 +101,10 @@ def _emit(items: list[dict[str, Any]], output: str, columns: list[str],
         raise typer.Exit(2)
 
 
-def _fail(exc: ApiError) -> None:
+def _explain(exc: ApiError) -> None:
     err.print(f"[red]{exc.code}[/]: {exc.message}")
     if exc.hint:
         err.print(f"[dim]hint: {exc.hint}[/]")
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -222,10 +221,7 @@ def gateway_token(
     --token-file`). It opens only that gateway's protocol routes, never the admin API."""
     from wasmbed.pki.ca import write_secret
 
-    try:
-        token = _client().gateway_token(name)
-    except ApiError as exc:
-        _fail(exc)
+    token = _client().gateway_token(name)
     if out is None:
         console.print(token)
         return
@@ -274,24 +270,18 @@ def gateway(
         err.print(f"[red]token file {token_file} does not exist[/]: issue one with "
                   f"`wasmbed gateway-token {name} --out {token_file}`")
         raise typer.Exit(2)
-    from wasmbed.protocol import DEFAULT_MAX_FRAME
-    from wasmbed.protocol.framing import max_chunk_data
-
-    largest = max_chunk_data(DEFAULT_MAX_FRAME, "x" * 64, 2)
-    if not 1 <= chunk_size <= largest:
-        err.print(f"[red]--chunk-size {chunk_size}[/]: a chunk must fit a frame; use 1 to "
-                  f"{largest} (devices that announce a smaller frame get smaller chunks)")
-        raise typer.Exit(2)
-    config = GatewayConfig(name=name, api_url=api_url, token=token_file.read_text().strip(),
-                           cert_file=cert, key_file=key, data_dir=data_dir, host=host,
-                           tls_port=port, http_port=http_port,
-                           heartbeat_interval=heartbeat_interval,
-                           missed_heartbeats=missed_heartbeats, chunk_size=chunk_size,
-                           max_handshakes=max_handshakes,
-                           handshake_timeout=handshake_timeout, hello_timeout=hello_timeout,
-                           max_pending_per_source=max_pending_per_source,
-                           trust_refresh=trust_refresh,
-                           advertise_url=advertise_url, advertise_tls=advertise_tls)
+    try:  # the config checks its values (a chunk size no frame carries, ...)
+        config = GatewayConfig(
+            name=name, api_url=api_url, token=token_file.read_text().strip(), cert_file=cert,
+            key_file=key, data_dir=data_dir, host=host, tls_port=port, http_port=http_port,
+            heartbeat_interval=heartbeat_interval, missed_heartbeats=missed_heartbeats,
+            chunk_size=chunk_size, max_handshakes=max_handshakes,
+            handshake_timeout=handshake_timeout, hello_timeout=hello_timeout,
+            max_pending_per_source=max_pending_per_source, trust_refresh=trust_refresh,
+            advertise_url=advertise_url, advertise_tls=advertise_tls)
+    except ValueError as exc:
+        err.print(f"[red]--{exc}[/]")
+        raise typer.Exit(2) from exc
     asyncio.run(run_gateway(config, ready_file, trace_file))
 
 
@@ -394,10 +384,7 @@ def demo(
 def status() -> None:
     """Fleet summary: counts by phase."""
     client = _client()
-    try:
-        s = client.status()
-    except ApiError as exc:
-        _fail(exc)
+    s = client.status()
     table = Table("kind", "total", "by phase")
     for kind in ("devices", "applications", "gateways"):
         phases = ", ".join(f"{k}: {v}" for k, v in sorted(s[kind]["byPhase"].items()))
@@ -415,10 +402,7 @@ def device_list(selector: Annotated[str | None, typer.Option("--selector", "-l")
     from wasmbed.timeutil import age
 
     client = _client()
-    try:
-        items = client.devices(selector)
-    except ApiError as exc:
-        _fail(exc)
+    items = client.devices(selector)
     rows, wide = [], []
     for d in items:
         st = d.get("status") or {}
@@ -453,10 +437,7 @@ def device_add(
                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         pem = text
     labels = dict(item.split("=", 1) for item in (label or []))
-    try:
-        d = _client().create_device(name, pem, board=board, labels=labels)
-    except ApiError as exc:
-        _fail(exc)
+    d = _client().create_device(name, pem, board=board, labels=labels)
     console.print(f"device [bold]{d['metadata']['name']}[/] registered ({d['status']['phase']})")
 
 
@@ -477,10 +458,7 @@ def device_label(
         else:
             err.print(f"[red]{change!r}[/]: use key=value to set a label, key- to remove it")
             raise typer.Exit(2)
-    try:
-        d = _client().label_device(name, set_, remove)
-    except ApiError as exc:
-        _fail(exc)
+    d = _client().label_device(name, set_, remove)
     labels = ",".join(f"{k}={v}" for k, v in (d["metadata"].get("labels") or {}).items())
     console.print(f"device {name} labels: {labels or '(none)'}")
 
@@ -488,20 +466,14 @@ def device_label(
 @device_app.command("delete")
 def device_delete(name: str) -> None:
     """Delete a device (its certificates are revoked: it cannot connect again)."""
-    try:
-        _client().delete_device(name)
-    except ApiError as exc:
-        _fail(exc)
+    _client().delete_device(name)
     console.print(f"device {name} deleted")
 
 
 @device_app.command("revoke")
 def device_revoke(name: str) -> None:
     """Revoke a device's certificates (it is cut off at the next CRL refresh)."""
-    try:
-        _client().revoke_device(name)
-    except ApiError as exc:
-        _fail(exc)
+    _client().revoke_device(name)
     console.print(f"device {name} revoked")
 
 
@@ -588,12 +560,9 @@ def app_deploy(
         kwargs["devices"] = [to]
     app_name = name or file.stem.replace("_", "-").lower()
     client = _client()
-    try:
-        a = client.create_application(app_name, data, entry=entry, memory_limit=memory_limit,
-                                      fuel_limit=fuel_limit, **kwargs)
-        _warn_about_targets(client, kwargs)
-    except ApiError as exc:
-        _fail(exc)
+    a = client.create_application(app_name, data, entry=entry, memory_limit=memory_limit,
+                                  fuel_limit=fuel_limit, **kwargs)
+    _warn_about_targets(client, kwargs)
     console.print(f"application [bold]{a['metadata']['name']}[/] created; "
                   f"watch it with `wasmbed app list`")
     if wait:
@@ -652,10 +621,7 @@ def app_list(output: OutputOpt = "table") -> None:
     """Applications and their per-device status."""
     from wasmbed.timeutil import age
 
-    try:
-        items = _client().applications()
-    except ApiError as exc:
-        _fail(exc)
+    items = _client().applications()
     rows, wide = [], []
     for a in items:
         st = a.get("status") or {}
@@ -683,10 +649,7 @@ def app_logs(
     client = _client()
     seen: set[tuple[str, int]] = set()
     while True:
-        try:
-            st = client.application(name).get("status") or {}
-        except ApiError as exc:
-            _fail(exc)
+        st = client.application(name).get("status") or {}
         entries = st.get("deviceStatuses") or {}
         for dev, e in sorted(entries.items()):
             if device and dev != device:
@@ -707,28 +670,26 @@ def app_logs(
 @app_app.command("delete")
 def app_delete(name: str) -> None:
     """Delete an application (it is stopped on every device first)."""
-    try:
-        _client().delete_application(name)
-    except ApiError as exc:
-        _fail(exc)
+    _client().delete_application(name)
     console.print(f"application {name} deleted")
 
 
 @app_app.command("stop")
 def app_stop(name: str) -> None:
     """Stop an application on every device."""
-    try:
-        _client().stop_application(name)
-    except ApiError as exc:
-        _fail(exc)
+    _client().stop_application(name)
     console.print(f"stopping {name}")
 
 
 def main() -> None:
     """The `wasmbed` command: a user's mistake (a missing or unreadable file, a bad module)
-    gets one line saying what is wrong, never a traceback."""
+    and the API's refusals get a line saying what is wrong (and its hint), never a
+    traceback: exit 1 for a refusal, 2 for the rest."""
     try:
         app()
+    except ApiError as exc:
+        _explain(exc)
+        raise SystemExit(1) from None
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
         err.print(f"[red]error[/]:{name}: {exc.strerror or exc}")

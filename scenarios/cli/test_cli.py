@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import allure
+import pytest
 
-from wasmbed.processes import ManagedProcess, wasmbed_argv
+from scenarios.steps import up_process
 
 pytestmark = [allure.feature("CLI")]
 
@@ -37,10 +38,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 @allure.story("The CLI finds `wasmbed up` from a subdirectory, as git finds .git")
 def test_the_stack_is_found_from_a_subdirectory(tmp_path, evidence):
-    ready = tmp_path / "up.ready"
-    proc = ManagedProcess("up", wasmbed_argv(
-        "up", "--data-dir", str(tmp_path / ".wasmbed"), "--api-port", "0", "--tls-port", "0",
-        "--gateway-http-port", "0", "--ready-file", str(ready)), evidence.path("up"), ready)
+    proc = up_process(tmp_path / ".wasmbed", evidence)
     try:
         proc.start()
         deep = tmp_path / "src" / "app"
@@ -113,10 +111,7 @@ def test_up_stops_with_an_open_watch(tmp_path, evidence):
 
     from websockets.sync.client import connect
 
-    ready = tmp_path / "up.ready"
-    proc = ManagedProcess("up", wasmbed_argv(
-        "up", "--data-dir", str(tmp_path / ".wasmbed"), "--api-port", "0", "--tls-port", "0",
-        "--gateway-http-port", "0", "--ready-file", str(ready)), evidence.path("up"), ready)
+    proc = up_process(tmp_path / ".wasmbed", evidence)
     try:
         info = proc.start()
         token = (tmp_path / ".wasmbed" / "api" / "token").read_text().strip()
@@ -140,3 +135,25 @@ def test_simulate_prints_state_changes(connected_device, wait_for):
     wait_for(lambda: f"{name}: connected" in fleet.process.log_path.read_text(), 10,
              f"'{name}: connected' in the fleet's output")
     assert f"{name}: booting" in fleet.process.log_path.read_text()
+
+
+@allure.story("A chunk size no frame carries is refused at start, saying what fits")
+def test_gateway_refuses_a_chunk_size_no_frame_carries(tmp_path):
+    from wasmbed.gateway import GatewayConfig
+
+    token = tmp_path / "token"
+    token.write_text("t")
+    done = run_cli("gateway", "--api-url", "http://127.0.0.1:9", "--token-file", str(token),
+                   "--cert", "c.pem", "--key", "k.pem", "--chunk-size", "70000", cwd=tmp_path)
+    assert done.returncode == 2 and "chunk-size 70000: a chunk must fit a frame" in done.stderr
+    assert "Traceback" not in done.stderr
+    with pytest.raises(ValueError, match="use 1 to"):
+        GatewayConfig(name="g", api_url="u", token="t", cert_file=tmp_path, key_file=tmp_path,
+                      data_dir=tmp_path, chunk_size=0)
+
+
+@allure.story("An API refusal is its code, message and hint, with exit status 1")
+def test_api_refusal_is_one_clear_line(platform, tmp_path):
+    done = run_cli("app", "stop", "nosuch", cwd=tmp_path, env=cli_env(platform))
+    assert done.returncode == 1 and "NotFound" in done.stderr and "nosuch" in done.stderr
+    assert "Traceback" not in done.stderr

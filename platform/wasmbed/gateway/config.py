@@ -35,8 +35,8 @@ class GatewayConfig:
     def __post_init__(self) -> None:
         largest = max_chunk_data(self.max_frame, "x" * 64, 2)
         if not 1 <= self.chunk_size <= largest:
-            raise ValueError(f"chunk_size {self.chunk_size}: a chunk must fit a frame of "
-                             f"max_frame {self.max_frame}; use 1 to {largest} (devices that "
+            raise ValueError(f"chunk-size {self.chunk_size}: a chunk must fit a frame of "
+                             f"{self.max_frame} bytes; use 1 to {largest} (devices that "
                              "announce a smaller frame get smaller chunks)")
 
     @property
