@@ -20,36 +20,34 @@ class ToolchainMissing(EmulatorUnavailable):
     pytest fixtures turn it into a skip, Robot keywords into a skipped test."""
 
 
-def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
-    """`make firmware` for the board (incremental)."""
+def make(target: str, build_dir: Path, *variables: str, timeout: float = 900) -> None:
+    """`make <target>` of the firmware Makefile (incremental), into `build_dir`."""
+    result = subprocess.run(
+        ["make", "-s", target, *variables, f"BUILD={build_dir}", f"PYTHON={sys.executable}"],
+        cwd=FIRMWARE_DIR, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"make {' '.join([target, *variables])} failed:\n{result.stdout}\n"
+                           f"{result.stderr}")
+
+
+def _make_for_board(target: str, spec: BoardSpec, build_dir: Path) -> None:
     if shutil.which("arm-none-eabi-gcc") is None or shutil.which("make") is None:
         raise ToolchainMissing("the firmware toolchain is missing: apt-get install -y "
                     "--no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi make "
                     "(or run ./run test, which installs it)")
-    result = subprocess.run(
-        ["make", "-s", "firmware", f"BOARD={spec.name}", f"BUILD={build_dir}",
-         f"PYTHON={sys.executable}"], cwd=FIRMWARE_DIR, capture_output=True, text=True,
-        timeout=900)
-    if result.returncode != 0:
-        raise RuntimeError(f"firmware build for {spec.name} failed:\n{result.stdout}\n"
-                           f"{result.stderr}")
+    make(target, build_dir, f"BOARD={spec.name}")
+
+
+def build_firmware(spec: BoardSpec, build_dir: Path) -> Path:
+    """The board's firmware."""
+    _make_for_board("firmware", spec, build_dir)
     return spec.firmware_elf(build_dir)
 
 
 def build_conformance(spec: BoardSpec, build_dir: Path) -> Path:
     """The conformance firmware (firmware/conformance: a line shell printing known lines)
     for the Robot keyword conformance suite."""
-    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("make") is None:
-        raise ToolchainMissing("the firmware toolchain is missing: apt-get install -y "
-                               "--no-install-recommends gcc-arm-none-eabi "
-                               "libnewlib-arm-none-eabi make")
-    result = subprocess.run(
-        ["make", "-s", "conformance", f"BOARD={spec.name}", f"BUILD={build_dir}",
-         f"PYTHON={sys.executable}"], cwd=FIRMWARE_DIR, capture_output=True, text=True,
-        timeout=900)
-    if result.returncode != 0:
-        raise RuntimeError(f"conformance firmware build for {spec.name} failed:\n"
-                           f"{result.stdout}\n{result.stderr}")
+    _make_for_board("conformance", spec, build_dir)
     return build_dir / spec.name / "conformance.elf"
 
 
@@ -58,11 +56,8 @@ def build_apps(build_dir: Path) -> dict[str, bytes]:
     Rust ones (hello_rust) where Debian's rustc has its wasm32 target."""
     if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
         raise ToolchainMissing("clang and wasm-ld are missing: apt-get install -y clang lld")
-    targets = ["apps"] + (["rust-apps"] if rust_missing() is None else [])
-    result = subprocess.run(["make", "-s", *targets, f"BUILD={build_dir}"], cwd=FIRMWARE_DIR,
-                            capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise RuntimeError(f"building the example apps failed:\n{result.stderr}")
+    for target in ["apps"] + (["rust-apps"] if rust_missing() is None else []):
+        make(target, build_dir, timeout=300)
     return {p.stem: p.read_bytes() for p in (build_dir / "apps").glob("*.wasm")}
 
 

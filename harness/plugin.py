@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import allure
 import pytest
 
 from harness.browser import BrowserMissing, chromium_page
@@ -280,10 +281,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) \
 
 
 def _attach(evidence: Evidence) -> None:
-    try:
-        import allure
-    except ImportError:
-        return
     for name, path in sorted(evidence.existing().items()):
         kind = allure.attachment_type.JSON if path.suffix == ".jsonl" else \
             allure.attachment_type.TEXT
@@ -379,15 +376,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, pki: PkiLayout) -> C
 def _allure_cluster(mode: str) -> None:
     """A scenario run on Kubernetes is its own entry in the report, not a retry of the
     embedded run of the same scenario."""
-    _allure_parameter("cluster", mode)
-
-
-def _allure_parameter(name: str, value: str) -> None:
-    try:
-        import allure
-    except ImportError:
-        return
-    allure.dynamic.parameter(name, value)
+    allure.dynamic.parameter("cluster", mode)
 
 
 @pytest.fixture
@@ -396,8 +385,8 @@ def platform(request: pytest.FixtureRequest, cluster: Cluster, processes: Proces
     """The API server with its controllers, as a real process. A test can ask for short
     operational certificates with @pytest.mark.cert_lifetime(seconds)."""
     marker = request.node.get_closest_marker("cert_lifetime")
-    with step(f"start the platform (API + controllers, {setting(request.config, 'cluster')} "
-              "store)"):
+    store = setting(request.config, "cluster")
+    with allure.step(f"start the platform (API + controllers, {store} store)"):
         p = Platform.start(cluster, processes, evidence,
                            cert_lifetime_s=float(marker.args[0]) if marker else None)
     p.api.around = _api_steps
@@ -419,7 +408,7 @@ def start_gateway(request: pytest.FixtureRequest, platform: Platform, processes:
 
     def start(**kwargs: Any) -> GatewayHandle:
         kwargs.setdefault("heartbeat_interval", interval)
-        with step(f"start a gateway (heartbeat {kwargs['heartbeat_interval']} s)"):
+        with allure.step(f"start a gateway (heartbeat {kwargs['heartbeat_interval']} s)"):
             return GatewayHandle.start(platform, processes, evidence, **kwargs)
 
     return start
@@ -450,8 +439,8 @@ def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: Proce
         if profile_fields:
             kwargs["profile"] = profile_from(profile_fields)
         labels = kwargs.get("labels")
-        with step(f"provision and start {n} virtual device(s)"
-                  + (f" labelled {labels}" if labels else "")):
+        with allure.step(f"provision and start {n} virtual device(s)"
+                         + (f" labelled {labels}" if labels else "")):
             return Fleet.start(platform, gateway or default_gateway, processes, evidence, n,
                                **kwargs)
 
@@ -513,7 +502,7 @@ def board_target(request: pytest.FixtureRequest) -> tuple[str, str]:
     if request.node.get_closest_marker("wasm_memory") and spec.wasm_ram == 0:
         pytest.skip(f"{board_name} has no RAM for a wasm module's linear memory (32 KiB "
                     "SRAM): it runs modules without memory only")
-    _allure_parameter("board", f"{board_name} on {emulator}")
+    allure.dynamic.parameter("board", f"{board_name} on {emulator}")
     return board_name, emulator
 
 
@@ -535,7 +524,7 @@ def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
         elf = firmware_build(name)
         workdir = evidence.directory / f"board-{len(started)}-{name}"
         try:
-            with step(f"boot {name} on {emulator}" + (" (halted)" if paused else "")):
+            with allure.step(f"boot {name} on {emulator}" + (" (halted)" if paused else "")):
                 b = start_board(name, emulator, elf, workdir, blob, run=not paused)
         except EmulatorUnavailable as exc:
             pytest.skip(str(exc))
@@ -562,7 +551,7 @@ def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., Managed
             -> ManagedProcess:
         assert board.link_address is not None
         count[0] += 1
-        with step(f"bridge the board's link to gateway {gateway.name}"):
+        with allure.step(f"bridge the board's link to gateway {gateway.name}"):
             return start_bridge(board.link_address, gateway, processes, evidence,
                                 name or f"bridge-{count[0]}")
 
@@ -571,10 +560,6 @@ def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., Managed
 
 def _attach_consoles(evidence: Evidence) -> None:
     """Console output is always attached (not only on failure): it is the device's story."""
-    try:
-        import allure
-    except ImportError:
-        return
     for name, path in evidence.existing().items():
         if name.startswith("console-"):
             allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.TEXT)
@@ -612,21 +597,12 @@ def wait_for() -> Callable[..., Any]:
 
     def wait(check: Callable[[], Any], timeout: float, what: str, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        with step(f"wait for {what} (up to {timeout:g} s)"):
+        with allure.step(f"wait for {what} (up to {timeout:g} s)"):
             return _wait_for(check, timeout, what, **kwargs)
 
     return wait
 
 
-def step(title: str) -> Any:
-    """An Allure step (a no-op context where allure is not installed)."""
-    try:
-        import allure
-    except ImportError:
-        return contextlib.nullcontext()
-    return allure.step(title)
-
-
 def _api_steps(method: str, path: str) -> Any:
     """Changes made through the API are steps; reads (the polling of waits) are not."""
-    return step(f"API {method} {path}") if method != "GET" else contextlib.nullcontext()
+    return allure.step(f"API {method} {path}") if method != "GET" else contextlib.nullcontext()

@@ -1,9 +1,12 @@
-"""Conditions scenarios wait on, read through the API (the real observation path)."""
+"""Conditions scenarios wait on, read through the API (the real observation path), and the
+steps several scenarios share."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from wasmbed.processes import ManagedProcess, wasmbed_argv
 from wasmbed.rest_client import ApiClient
 from wasmbed.waiting import Seen
 
@@ -86,3 +89,12 @@ def kubectl_row(cluster: Any, resource: str, name: str) -> dict[str, str]:
     starts = [i for i, c in enumerate(header) if c != " " and (i == 0 or header[i - 1] == " ")]
     bounds = [*starts[1:], None]
     return {header[a:b].strip(): row[a:b].strip() for a, b in zip(starts, bounds, strict=True)}
+
+
+def up_process(data_dir: Path, evidence: Any, name: str = "up") -> ManagedProcess:
+    """`wasmbed up` (not started yet) with its state in `data_dir`, on ephemeral ports."""
+    ready = evidence.directory / f"{name}.ready"
+    return ManagedProcess(name, wasmbed_argv(
+        "up", "--data-dir", str(data_dir), "--api-port", "0", "--tls-port", "0",
+        "--gateway-http-port", "0", "--ready-file", str(ready)), evidence.path(name), ready)
+

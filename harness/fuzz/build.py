@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from harness.fuzz.paths import FIRMWARE, WORK
+from harness.firmware import make
+from harness.fuzz.paths import WORK
 
 
 class FuzzUnavailable(Exception):
@@ -27,20 +27,12 @@ def libfuzzer_ready() -> str | None:
     return None
 
 
-def make(target: str, build: Path = WORK) -> None:
-    done = subprocess.run(["make", "-s", "-C", str(FIRMWARE), target, f"BUILD={build}",
-                           f"PYTHON={sys.executable}"], capture_output=True, text=True,
-                          timeout=600)
-    if done.returncode != 0:
-        raise RuntimeError(f"make {target} failed:\n{done.stdout}{done.stderr}")
-
-
 def libfuzzer_binary(target: str, build: Path = WORK) -> Path:
     """firmware/build/fuzz/fuzz/fuzz_<target>, built when missing or stale."""
     why = libfuzzer_ready()
     if why:
         raise FuzzUnavailable(why)
-    make(f"fuzz-{target}", build)
+    make(f"fuzz-{target}", build, timeout=600)
     return build / "fuzz" / f"fuzz_{target}"
 
 
@@ -48,5 +40,5 @@ def host_library(build: Path = WORK) -> Path:
     """The C codec as a shared library (gcc), for the differential runner."""
     if shutil.which("gcc") is None or shutil.which("make") is None:
         raise FuzzUnavailable("gcc and make are needed: apt-get install -y gcc make")
-    make("host-lib", build)
+    make("host-lib", build, timeout=600)
     return build / "host" / "libwbproto.so"

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import allure
 
-from wasmbed.processes import ManagedProcess, wasmbed_argv
+from scenarios.steps import up_process
 
 pytestmark = [allure.feature("Security")]
 
 
 def start_up(tmp_path, evidence, n: int) -> str:
-    ready = tmp_path / f"up-{n}.ready"
-    proc = ManagedProcess(f"up-{n}", wasmbed_argv(
-        "up", "--data-dir", str(tmp_path / "home"), "--api-port", "0", "--tls-port", "0",
-        "--gateway-http-port", "0", "--ready-file", str(ready)), evidence.path(f"up-{n}"),
-        ready)
+    proc = up_process(tmp_path / "home", evidence, f"up-{n}")
     try:
         proc.start()
     finally:
