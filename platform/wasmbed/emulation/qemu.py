@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
@@ -18,6 +18,23 @@ from wasmbed.emulation.catalog import BoardSpec
 from wasmbed.emulation.console import Console
 from wasmbed.processes import ManagedProcess
 from wasmbed.waiting import Seen, wait_for
+
+
+def connect_qmp(path: Path) -> QEMUMonitorProtocol | Seen:
+    """A connected QMP client, or what stands in the way. QEMU creates the socket file when
+    it binds, a moment before it listens: only a connect that is accepted means ready (probed
+    with a plain socket first, so the QMP library does not log each early attempt as an
+    error)."""
+    if not path.exists():
+        return Seen("no QMP socket yet")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.connect(str(path))
+    except OSError as e:
+        return Seen(f"QMP socket not listening yet: {e}")
+    qmp = QEMUMonitorProtocol(str(path))
+    qmp.connect()
+    return qmp
 
 
 class QemuBoard(EmulatedBoard):
@@ -72,10 +89,8 @@ class QemuBoard(EmulatedBoard):
         try:
             self.qmp_path.unlink(missing_ok=True)
             self.process.start()
-            wait_for(self._qmp_ready, timeout, f"QEMU's QMP socket for {self.spec.name}")
-            qmp = QEMUMonitorProtocol(str(self.qmp_path))
-            qmp.connect()
-            self.qmp = qmp
+            self.qmp = wait_for(self._qmp_ready, timeout,
+                                f"QEMU's QMP socket for {self.spec.name} to accept")
             ports = self.ports = self._ports()
             self.process.argv = self._argv()  # a power cycle keeps the board's "wiring"
             self.link_address = ("127.0.0.1", ports["link"])
@@ -89,10 +104,10 @@ class QemuBoard(EmulatedBoard):
             raise
         return self
 
-    def _qmp_ready(self) -> Any:
+    def _qmp_ready(self) -> QEMUMonitorProtocol | Seen:
         if not self.process.alive:
             raise RuntimeError(f"QEMU exited: {self.process.log_tail()}")
-        return self.qmp_path.exists() or Seen("no QMP socket yet")
+        return connect_qmp(self.qmp_path)
 
     def _ports(self) -> dict[str, int]:
         assert self.qmp
