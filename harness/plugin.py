@@ -14,6 +14,7 @@ import platform as host_platform
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.firmware import build_apps, build_firmware, start_board
 from harness.kube import Kube
+from harness.lab.targets import LAB, is_lab, lab_config, lab_targets, target_id, wait_limit
 from harness.services import (
     Cluster,
     Fleet,
@@ -38,6 +40,9 @@ from wasmbed import __version__
 from wasmbed.device.fleet import profile_from
 from wasmbed.emulation import CATALOG, EmulatorUnavailable, board_spec, find_renode
 from wasmbed.emulation.board import EmulatedBoard
+from wasmbed.lab.board import BoardCannot, LabBoard
+from wasmbed.lab.labfile import LabConfig, select_boards
+from wasmbed.lab.lock import BoardBusy, BoardLock
 from wasmbed.paths import REPO
 from wasmbed.pki import PkiLayout
 from wasmbed.processes import ManagedProcess, ProcessGroup
@@ -56,10 +61,17 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
                       "test's", None, "bool"),
     "allure_dir": ("Allure results dir when --alluredir is not given (relative: to the "
                    "repository)", "reports/allure-results", "string"),
+    "lab": ("lab file (YAML or TOML) of physical boards: each becomes a board target "
+            "(docs/LAB.md)", None, "string"),
+    "lab_select": ("lab boards to use, by name or label (comma-separated; default all)", None,
+                   "string"),
+    "lab_wait": ("seconds a test waits for a lab board another test holds, then skips",
+                 "600", "string"),
 }
 EVIDENCE = pytest.StashKey[Evidence]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 OPT_IN_MARKERS = ("scale", "slow", "demo_failure")
+Board = EmulatedBoard | LabBoard  # one handle: console, link_endpoint, reset, power_cut, ...
 ROOT = REPO  # the checkout: its firmware; reports go under the rootdir of the run
 CATEGORIES = Path(__file__).with_name("allure_categories.json")  # shipped in the package
 
@@ -73,6 +85,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gateways", type=int, help=OPTIONS["gateways"][0])
     group.addoption("--keep-on-failure", action="store_true", default=None,
                     help="leave a failed test's stack running and print how to reach it")
+    group.addoption("--lab", metavar="FILE", help=OPTIONS["lab"][0])
+    group.addoption("--lab-select", metavar="NAMES", help=OPTIONS["lab_select"][0])
+    group.addoption("--lab-wait", metavar="SECONDS", type=float, help=OPTIONS["lab_wait"][0])
     group.addoption("--wasmbed-artifacts", dest="wasmbed_artifacts",
                     help=OPTIONS["artifacts"][0])
     for name, (help_, default, kind) in OPTIONS.items():
@@ -135,6 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"wasmbed_cluster = {cluster}: expected embedded, local or "
                                 "kubeconfig")
     given_firmware(config)  # a bad --firmware is a usage error before any test runs
+    lab_config(config)  # and so is a bad lab file
     # services start from a pre-imported fork server (WASMBED_NO_FORKSERVER=1: as themselves)
     ManagedProcess.use_forkserver = True
     _configure_allure(config)
@@ -231,6 +247,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """What a lab board cannot do (pause without a probe, a power cut without power
+    commands) skips the test with the reason, rather than failing it."""
+    try:
+        return (yield)
+    except BoardCannot as exc:
+        pytest.skip(str(exc))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("renode") and find_renode() is None:
         pytest.skip("install Renode to run this scenario (renode on PATH, or "
@@ -240,7 +266,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def board_targets(config: pytest.Config) -> list[tuple[str, str]]:
     """The (board, emulator) pairs board scenarios run on: --emulator qemu, the boards QEMU
     has; renode, every board on Renode; auto, QEMU where the board has a QEMU machine and
-    Renode for the others. --board narrows it to one board."""
+    Renode for the others. --board narrows it to one board. With --lab, the lab's boards
+    (board, "lab:NAME"); emulated targets join them when --board or --emulator is given."""
+    lab = lab_targets(config)
+    if lab and not (config.getoption("board", None) or config.getoption("emulator", None)):
+        return lab
+    return _emulated_targets(config) + lab
+
+
+def _emulated_targets(config: pytest.Config) -> list[tuple[str, str]]:
     emulator = setting(config, "emulator")
     only = config.getoption("board", None)
     targets = []
@@ -261,7 +295,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("board")
     wanted = set(marker.args) if marker and marker.args else None
     targets = [t for t in board_targets(metafunc.config) if wanted is None or t[0] in wanted]
-    metafunc.parametrize("board_target", targets, ids=[f"{b}-{e}" for b, e in targets],
+    metafunc.parametrize("board_target", targets, ids=[target_id(b, e) for b, e in targets],
                          indirect=True)
 
 
@@ -492,8 +526,9 @@ def firmware_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 @pytest.fixture
 def board_target(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """(board, emulator) this scenario runs on (parametrized per target). Skips, saying
-    why, where the machine lacks the emulator or the board lacks what the test needs."""
+    """(board, emulator) this scenario runs on (parametrized per target; emulator is
+    "lab:NAME" for a lab board). Skips, saying why, where the machine lacks the emulator or
+    the board lacks what the test needs."""
     board_name, emulator = getattr(request, "param", None) or board_targets(request.config)[0]
     spec = board_spec(board_name)
     if emulator == "renode" and find_renode() is None:
@@ -502,43 +537,100 @@ def board_target(request: pytest.FixtureRequest) -> tuple[str, str]:
     if request.node.get_closest_marker("wasm_memory") and spec.wasm_ram == 0:
         pytest.skip(f"{board_name} has no RAM for a wasm module's linear memory (32 KiB "
                     "SRAM): it runs modules without memory only")
-    allure.dynamic.parameter("board", f"{board_name} on {emulator}")
+    allure.dynamic.parameter("board", f"{emulator.removeprefix(LAB)} ({board_name} in the lab)"
+                             if is_lab(emulator) else f"{board_name} on {emulator}")
     return board_name, emulator
 
 
 @pytest.fixture
 def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
           firmware_build: Callable[[str], Path],
-          evidence: Evidence) -> Iterator[Callable[..., EmulatedBoard]]:
-    """Factory: board(name=this target's board, blob=None, paused=False) -> a running
-    emulated board with the real firmware, on this target's emulator (paused: halted until
-    .resume(), to attach a bridge first): `.console.wait_for_line(pattern, timeout)`,
-    `.console.lines`, `.reset()`, `.power_cut()`, `.pause()`/`.resume()`, `.link_address`
-    for the bridge."""
-    started: list[EmulatedBoard] = []
+          evidence: Evidence) -> Iterator[Callable[..., Board]]:
+    """Factory: board(name=this target's board, blob=None, paused=False, label=None) -> a
+    running board with the real firmware: emulated on this target's emulator, or a lab
+    board (held for this test, flashed and verified). `name` is a catalog board or a lab
+    board's name; `label` picks a lab board by label. paused: halted until .resume(), to
+    attach a bridge first. The handle: `.console.wait_for_line(pattern, timeout)`,
+    `.console.lines`, `.reset()`, `.power_cut()`, `.pause()`/`.resume()`, `.link_endpoint`
+    for the bridge. What a lab board cannot do skips the test, saying what to add."""
+    started: list[Board] = []
+    locks: list[BoardLock] = []
+    held_since: dict[str, float] = {}
     default_board, emulator = board_target
+    lab = lab_config(request.config)
 
-    def start(name: str | None = None, *, blob: Path | None = None,
-              paused: bool = False) -> EmulatedBoard:
-        name = name or default_board
-        elf = firmware_build(name)
-        workdir = evidence.directory / f"board-{len(started)}-{name}"
-        try:
-            with allure.step(f"boot {name} on {emulator}" + (" (halted)" if paused else "")):
-                b = start_board(name, emulator, elf, workdir, blob, run=not paused)
-        except EmulatorUnavailable as exc:
-            pytest.skip(str(exc))
+    def start(name: str | None = None, *, blob: Path | None = None, paused: bool = False,
+              label: str | None = None) -> Board:
+        lab_name = _lab_board_name(lab, name, label, emulator)
+        kind = lab.boards[lab_name].type if lab and lab_name else (name or default_board)
+        elf = firmware_build(kind)
+        workdir = evidence.directory / f"board-{len(started)}-{lab_name or kind}"
+        n = len(started)
+        if lab and lab_name:
+            lock = BoardLock(lab_name, lab.lock_dir)
+            try:
+                with allure.step(f"wait for lab board {lab_name}"):
+                    waited = lock.acquire(request.node.nodeid, wait_limit(request.config),
+                                          on_wait=lambda holder: _say(
+                                              request.config,
+                                              f"{request.node.nodeid}: waiting up to "
+                                              f"{wait_limit(request.config):g} s for lab board "
+                                              f"{lab_name}, held by {holder}"))
+            except BoardBusy as exc:
+                pytest.skip(str(exc))
+            locks.append(lock)
+            held_since[lab_name] = time.time()
+            if waited > 0:  # it was busy: say for how long
+                request.node.user_properties.append(("lab_wait", f"{lab_name} {waited:.3f}"))
+            with allure.step(f"flash {lab_name} ({kind})" + (" and hold it" if paused else "")):
+                b: Board = LabBoard(lab_name, lab.boards[lab_name], elf, workdir,
+                                    blob=blob).start(run=not paused)
+            evidence.files[f"lab-{n}-{lab_name}"] = b.log_path
+        else:
+            try:
+                with allure.step(f"boot {kind} on {emulator}" + (" (halted)" if paused else "")):
+                    b = start_board(kind, emulator, elf, workdir, blob, run=not paused)
+            except EmulatorUnavailable as exc:
+                pytest.skip(str(exc))
+            evidence.files[f"emulator-{n}-{kind}"] = b.process.log_path
+            evidence.files[f"emulator-log-{n}-{kind}"] = b.log_path
         started.append(b)
-        n = len(started) - 1
-        evidence.files[f"console-{n}-{name}"] = workdir / "console.log"
-        evidence.files[f"emulator-{n}-{name}"] = b.process.log_path
-        evidence.files[f"emulator-log-{n}-{name}"] = b.log_path
+        evidence.files[f"console-{n}-{lab_name or kind}"] = workdir / "console.log"
         return b
 
     yield start
-    for b in started:
-        b.stop()
+    try:
+        for b in started:
+            b.stop()
+    finally:
+        for lock in locks:
+            lock.release()
+            request.node.user_properties.append(
+                ("lab_held", f"{lock.board} {held_since[lock.board]:.3f} {time.time():.3f}"))
     _attach_consoles(evidence)
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A progress line on the terminal, past pytest's capture (an xdist worker has no
+    terminal: there the wait shows in the test's Allure steps)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    terminal = config.pluginmanager.getplugin("terminalreporter")
+    if capture is None or terminal is None:
+        return
+    with capture.global_and_fixture_disabled():
+        terminal.write_line(line)
+
+
+def _lab_board_name(lab: LabConfig | None, name: str | None, label: str | None,
+                    emulator: str) -> str | None:
+    """The lab board a board() call means, or None for an emulated one."""
+    if label is not None or (name and lab and name in lab.boards):
+        if lab is None:
+            raise pytest.UsageError(f"board(label={label!r}) needs --lab FILE")
+        return select_boards(lab, [name or label or ""])[0]
+    if name is None and is_lab(emulator):
+        return emulator.removeprefix(LAB)
+    return None
 
 
 @pytest.fixture
@@ -547,12 +639,11 @@ def bridge(processes: ProcessGroup, evidence: Evidence) -> Callable[..., Managed
     the board's link UART to the gateway's TLS port."""
     count = [0]
 
-    def start(board: EmulatedBoard, gateway: GatewayHandle, name: str | None = None) \
+    def start(board: Board, gateway: GatewayHandle, name: str | None = None) \
             -> ManagedProcess:
-        assert board.link_address is not None
         count[0] += 1
         with allure.step(f"bridge the board's link to gateway {gateway.name}"):
-            return start_bridge(board.link_address, gateway, processes, evidence,
+            return start_bridge(board.link_endpoint, gateway, processes, evidence,
                                 name or f"bridge-{count[0]}")
 
     return start

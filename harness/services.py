@@ -263,16 +263,16 @@ class ProxyHandle:
         return cls(name, proc, gateway)
 
 
-def start_bridge(board_link: tuple[str, int], gateway: GatewayHandle, group: ProcessGroup,
+def start_bridge(board_link: str, gateway: GatewayHandle, group: ProcessGroup,
                  evidence: Evidence, name: str, *, wait: bool = True) -> ManagedProcess:
-    """A `wasmbed bridge` relaying a board's link UART (a TCP endpoint of the emulator; the
-    bridge keeps retrying until the emulator listens) to the gateway's TLS port. It is ready
-    once attached to the board: `wait=False` returns before (the board is not started yet);
-    call `wait_ready()` before using its fault control."""
-    bh, bp = board_link
+    """A `wasmbed bridge` relaying a board's link UART (`board.link_endpoint`: an emulator's
+    HOST:PORT, which the bridge retries until the emulator listens, or a lab board's serial
+    port) to the gateway's TLS port. It is ready once attached to the board: `wait=False`
+    returns before (the board is not started yet); call `wait_ready()` before using its
+    fault control."""
     gh, gp = gateway.tls_address
     ready = evidence.directory / f"{name}.ready"
-    argv = wasmbed_argv("bridge", "--verbose", "--link", f"{name}={bh}:{bp}->{gh}:{gp}",
+    argv = wasmbed_argv("bridge", "--verbose", "--link", f"{name}={board_link}->{gh}:{gp}",
                         "--ready-file", str(ready))
     proc = group.add(ManagedProcess(name, argv, evidence.path(name), ready))
     proc.start(wait=wait)

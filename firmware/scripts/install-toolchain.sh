@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need from Debian's packages when any is missing: the firmware
-# toolchain, the emulator, the fault tools (faketime), the compile sandbox (bubblewrap), and
-# for the report and browser tests
-# Chromium and a Java runtime (the Allure command line runs on Java).
+# toolchain, the emulator, the fault tools (faketime), the compile sandbox (bubblewrap), the
+# lab tools (gdb-multiarch, ser2net), and for the report and browser tests Chromium and a
+# Java runtime (the Allure command line runs on Java).
 # Without root (or apt) it only says what to install; board scenarios then skip.
 set -euo pipefail
 need=()
@@ -24,6 +24,9 @@ command -v faketime >/dev/null || need+=(faketime)  # clock-skew fault scenarios
 [ -x /usr/bin/rustc ] || need+=(rustc)
 [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || need+=(libstd-rust-dev-wasm32)
 command -v bwrap >/dev/null || need+=(bubblewrap)    # the compile sandbox
+# lab boards (scenarios/lab): gdb flashes over a probe's GDB server, ser2net serves rfc2217
+command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
+command -v ser2net >/dev/null || need+=(ser2net)
 [ -x /usr/bin/chromium ] || need+=(chromium)          # report (and dashboard) browser tests
 command -v java >/dev/null || need+=(default-jre-headless)  # the Allure command line
 [ ${#need[@]} -eq 0 ] && exit 0

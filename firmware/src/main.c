@@ -6,6 +6,7 @@
 #include "hal.h"
 #include "provision.h"
 #include "session.h"
+#include "store.h"
 #include "tls_link.h"
 
 #ifndef FIRMWARE_VERSION
@@ -39,6 +40,7 @@ int main(void) {
     }
     printf("wasmbed: provisioned name=%.*s gateway=%.*s\r\n", (int)prov.name.len,
            (const char *)prov.name.ptr, (int)prov.gateway.len, (const char *)prov.gateway.ptr);
+    store_bind(prov.spki.ptr, prov.spki.len);
     clock_set_unix((int64_t)prov.time_unix); /* certificate dates need a clock */
     tls_global_init(&prov);
     printf("wasmbed: rng seeded from the provisioning blob (this MCU model has no RNG)\r\n");

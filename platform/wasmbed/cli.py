@@ -288,11 +288,13 @@ def gateway(
 @app.command()
 def bridge(
     link: Annotated[list[str], typer.Option(
-        help="NAME=BOARD_HOST:PORT->GATEWAY_HOST:PORT (repeatable)")],
+        help="NAME=BOARD->GATEWAY_HOST:PORT (repeatable); BOARD is an emulator UART's "
+             "HOST:PORT or a serial port: /dev/ttyUSB0@115200, rfc2217://HOST:PORT@115200")],
     ready_file: Path | None = None,
     verbose: bool = False,
 ) -> None:
-    """Relay boards' link UART sockets to gateways, bytes unchanged (TLS passthrough)."""
+    """Relay boards' link UARTs (emulator sockets, serial ports) to gateways, bytes
+    unchanged (TLS passthrough)."""
     from wasmbed.bridge.main import parse_link, run_bridge
 
     _logging(verbose)

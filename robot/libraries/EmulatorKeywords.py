@@ -38,10 +38,15 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import DotDict
 from robotlibcore import DynamicCore, keyword
 
+from harness.lab.uart_server import UartServer
 from wasmbed.emulation import CATALOG, BoardSpec, QemuBoard, make_board
 from wasmbed.emulation.console import Console
+from wasmbed.lab.board import LabBoard
+from wasmbed.lab.labfile import LabConfig, load_lab, select_boards
+from wasmbed.lab.lock import BoardBusy, BoardLock
 
 DEFAULT_UART_TIMEOUT = 8.0  # Renode's globalTimeout
+LINK_ATTACH_WAIT = 10.0  # s a lab board waits for the bridge on its link before booting
 UNSUPPORTED = {
     "Execute Python": "Renode's monitor runs IronPython inside the emulator; QEMU has none",
     "Stop Remote Server": "there is no remote server: the library runs in the robot process",
@@ -80,6 +85,14 @@ AFTER_RENODE_1_15_3: dict[str, list[str]] = {
 }
 
 
+def _robot_running() -> bool:
+    try:
+        BuiltIn().get_variable_value("${OUTPUT DIR}")
+    except RobotNotRunningError:  # used as a plain library (unit tests)
+        return False
+    return True
+
+
 class NotSupportedOnQemu(AssertionError):
     pass
 
@@ -96,8 +109,9 @@ class Machine:
     loads: list[tuple[Path, int]] = field(default_factory=list)
     terminals: dict[str, int] = field(default_factory=dict)  # terminal name -> TCP port
     wiring: dict[str, str] = field(default_factory=dict)  # uart -> terminal name
-    board: QemuBoard | None = None
+    board: QemuBoard | LabBoard | None = None
     started_running: bool = False
+    lab: LabMachine | None = None  # a lab board's lock and link server
 
     def ports(self) -> dict[str, int]:
         """QEMU's chardev ports, from the script's terminals and connector wiring."""
@@ -105,6 +119,17 @@ class Machine:
         roles = {self.spec.console_uart: "console", self.spec.link_uart: "link"}
         return {roles[uart]: self.terminals[term] for uart, term in self.wiring.items()
                 if uart in roles and term in self.terminals}
+
+
+@dataclass
+class LabMachine:
+    lock: BoardLock
+    link: UartServer | None = None
+
+    def release(self) -> None:
+        if self.link:
+            self.link.close()
+        self.lock.release()
 
 
 class Tester:
@@ -308,6 +333,8 @@ class EmulatorKeywords(DynamicCore):
         for m in self.machines.values():
             if m.board:
                 m.board.stop()
+            if m.lab:
+                m.lab.release()
         self._clear()
 
     @keyword
@@ -334,6 +361,9 @@ class EmulatorKeywords(DynamicCore):
         if m.elf is None:
             raise KeywordError(f"machine {m.name!r} has no software: `sysbus LoadELF @path`")
         workdir = self._workdir() / m.name
+        if self._lab():
+            self._boot_lab(m, workdir)
+            return
         board = make_board(m.spec.name, "qemu", m.elf, workdir, loads=m.loads,
                            ports=m.ports())
         assert isinstance(board, QemuBoard)
@@ -341,6 +371,53 @@ class EmulatorKeywords(DynamicCore):
         board.start()
         logger.info(f"{m.name}: QEMU {m.spec.qemu_machine} with {m.elf.name}; console log "
                     f"{workdir / 'console.log'}")
+
+    def _lab(self) -> LabConfig | None:
+        """${LAB}: a lab file; its boards stand in for the machines (docs/LAB.md)."""
+        path = BuiltIn().get_variable_value("${LAB}", "") if _robot_running() else ""
+        return load_lab(Path(path)) if path else None
+
+    def _boot_lab(self, m: Machine, workdir: Path) -> None:
+        """The machine on a lab board of its type (${LAB_BOARD}: a name or label): held
+        for the suite's test, flashed with the ELF and the blob loaded at the provisioning
+        address, its link UART served on the script's socket terminal port."""
+        lab = self._lab()
+        assert lab and m.spec and m.elf
+        wanted = BuiltIn().get_variable_value("${LAB_BOARD}", "")
+        names = [n for n in select_boards(lab, [wanted] if wanted else None)
+                 if lab.boards[n].type == m.spec.name]
+        if not names:
+            raise KeywordError(f"the lab has no {m.spec.name} board"
+                               + (f" named or labelled {wanted}" if wanted else ""))
+        blob = next((p for p, a in m.loads if a == m.spec.provision_addr), None)
+        if any(a != m.spec.provision_addr for _, a in m.loads):
+            raise KeywordError("a lab board is flashed with the ELF and the provisioning "
+                               "blob only: `sysbus LoadBinary` elsewhere is not supported")
+        name = names[0]
+        lock = BoardLock(name, lab.lock_dir)
+        wait = float(BuiltIn().get_variable_value("${LAB_WAIT}", 600))
+        try:
+            lock.acquire(BuiltIn().get_variable_value("${TEST NAME}", "robot"), wait,
+                         on_wait=lambda holder: logger.console(
+                             f"waiting up to {wait:g} s for lab board {name}, held by "
+                             f"{holder}"))
+        except BoardBusy as exc:
+            BuiltIn().skip(str(exc))
+        m.lab = LabMachine(lock)
+        board = LabBoard(name, lab.boards[name], m.elf, workdir, blob=blob)
+        m.board = board
+        board.start(run=False)  # flashed and held: the link is served before it boots
+        link_port = m.ports().get("link")
+        if link_port is not None:
+            m.lab.link = UartServer(link_port, lab.boards[name].link)
+            # boot once the bridge is attached (it retries every 0.2 s), or its first
+            # handshake goes nowhere and waits out the firmware's timeout
+            if not m.lab.link.connected.wait(LINK_ATTACH_WAIT):
+                logger.warn(f"{m.name}: nothing attached to the link on port {link_port} "
+                            f"within {LINK_ATTACH_WAIT:g} s; booting anyway")
+        board.resume()
+        logger.info(f"{m.name}: lab board {name} ({m.spec.name}) flashed with {m.elf.name}; "
+                    f"console log {workdir / 'console.log'}")
 
     def _lifecycle(self, m: Machine, event: str) -> None:
         self.lifecycle_log.append(f"{m.name}: {event}")
@@ -515,7 +592,7 @@ class EmulatorKeywords(DynamicCore):
             raise KeywordError(f"'{line}' needs a machine: `mach create` first")
         return self.current
 
-    def _running(self, line: str) -> QemuBoard:
+    def _running(self, line: str) -> QemuBoard | LabBoard:
         board = self._need_machine(line).board
         if board is None:
             raise KeywordError(f"'{line}': the machine is not started")
@@ -947,7 +1024,7 @@ class EmulatorKeywords(DynamicCore):
 
     # --- for the platform library -------------------------------------------------------
 
-    def board(self, machine: str | None = None) -> QemuBoard:
+    def board(self, machine: str | None = None) -> QemuBoard | LabBoard:
         """The running board of `machine` (default: the current one)."""
         m = self._machine(machine) if machine else self._need_machine("board")
         if m.board is None:

@@ -171,7 +171,7 @@ class WasmbedKeywords(DynamicCore):
         """Bridge the board's link UART (a TCP socket terminal of the emulator on
         `link_port`) to the gateway. Call before Start Emulation; the bridge waits for it."""
         assert self.gateway
-        self.bridges[name] = start_bridge(("127.0.0.1", int(link_port)), self.gateway,
+        self.bridges[name] = start_bridge(f"127.0.0.1:{int(link_port)}", self.gateway,
                                           self.group, self.evidence, f"bridge-{name}",
                                           wait=False)
 

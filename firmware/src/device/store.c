@@ -9,11 +9,13 @@
 
 typedef struct {
     uint32_t magic, len, id_len, crc;
+    uint32_t owner; /* CRC of the provisioned public key the certificate was issued for */
     uint8_t id[64];
     uint8_t der[1536];
 } store_t;
 
 __attribute__((section(".noinit"))) static store_t store;
+static uint32_t owner; /* this boot's provisioned key (store_bind) */
 
 static uint32_t crc32(const uint8_t *p, size_t n, uint32_t crc) {
     crc = ~crc;
@@ -25,14 +27,14 @@ static uint32_t crc32(const uint8_t *p, size_t n, uint32_t crc) {
 }
 
 static uint32_t record_crc(const store_t *r) {
-    return crc32(r->der, r->len, crc32(r->id, r->id_len, r->len));
+    return crc32(r->der, r->len, crc32(r->id, r->id_len, r->len ^ r->owner));
 }
 
 static uint32_t store_crc(void) { return record_crc(&store); }
 
 static bool valid(const store_t *r) {
     return r->magic == STORE_MAGIC && r->len <= sizeof r->der && r->id_len < sizeof r->id &&
-           r->crc == record_crc(r);
+           r->owner == owner && r->crc == record_crc(r);
 }
 
 bool store_get_cert(const uint8_t **der, size_t *len, char *id, size_t id_cap) {
@@ -55,6 +57,7 @@ void store_put_cert(const uint8_t *der, size_t len, const uint8_t *id, size_t id
     memcpy(store.der, der, len);
     memcpy(store.id, id, id_len);
     store.len = (uint32_t)len;
+    store.owner = owner;
     store.id_len = (uint32_t)id_len;
     store.crc = store_crc();
     store.magic = STORE_MAGIC;
@@ -65,3 +68,5 @@ void store_put_cert(const uint8_t *der, size_t len, const uint8_t *id, size_t id
 }
 
 void store_clear(void) { store.magic = 0; }
+
+void store_bind(const uint8_t *public_key, size_t len) { owner = crc32(public_key, len, 0); }

@@ -14,5 +14,8 @@
 bool store_get_cert(const uint8_t **der, size_t *len, char *device_id, size_t id_cap);
 void store_put_cert(const uint8_t *der, size_t len, const uint8_t *id, size_t id_len);
 void store_clear(void);
+/* Binds the store to this boot's provisioned key: a record kept for another key (the board
+ * was flashed with a new identity; a probe's reset keeps RAM) is not this device's. */
+void store_bind(const uint8_t *public_key, size_t len);
 
 #endif

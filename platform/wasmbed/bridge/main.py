@@ -10,6 +10,7 @@ from wasmbed.bridge.fault_api import build_control_app
 from wasmbed.bridge.faults import NetworkFaults
 from wasmbed.bridge.proxy import TcpProxy
 from wasmbed.bridge.relay import BoardLink, Bridge
+from wasmbed.lab.labfile import SerialPortConfig
 from wasmbed.serving import (
     bind,
     start_uvicorn,
@@ -20,16 +21,25 @@ from wasmbed.serving import (
 
 
 def parse_link(spec: str) -> BoardLink:
-    """NAME=BOARD_HOST:PORT->GATEWAY_HOST:PORT"""
+    """NAME=BOARD->GATEWAY_HOST:PORT, where BOARD is an emulator UART's HOST:PORT or a
+    serial port: a device path or rfc2217://HOST:PORT, with @BAUD (default 115200)."""
     name, _, rest = spec.partition("=")
-    board, _, gateway = rest.partition("->")
+    board, _, gateway = rest.rpartition("->")
     if not (name and board and gateway):
-        raise ValueError(f"bad link {spec!r}; expected NAME=HOST:PORT->HOST:PORT")
+        raise ValueError(f"bad link {spec!r}; expected NAME=HOST:PORT->HOST:PORT or "
+                         "NAME=/dev/ttyUSB0@115200->HOST:PORT")
 
     def addr(text: str) -> tuple[str, int]:
         host, _, port = text.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"bad link {spec!r}: {text!r} is not HOST:PORT")
         return host, int(port)
 
+    if board.startswith("/") or board.startswith("rfc2217://"):
+        port, at, baud = board.rpartition("@")
+        serial = SerialPortConfig(port=port, baud=int(baud)) if at and baud.isdigit() \
+            else SerialPortConfig(port=board)
+        return BoardLink(name, serial, addr(gateway))
     return BoardLink(name, addr(board), addr(gateway))
 
 

@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from wasmbed.bridge.faults import DOWN, UP, NetworkFaults
+from wasmbed.lab.labfile import SerialPortConfig
+from wasmbed.lab.serial_port import open_serial_stream
 
 log = logging.getLogger("wasmbed.bridge")
 READ_SIZE = 16384
@@ -61,10 +64,11 @@ class TlsRecordTracker:
 
 @dataclass
 class BoardLink:
-    """One board: its link UART socket and the gateway it talks to."""
+    """One board: its link UART (an emulator's TCP socket, or a lab board's serial port)
+    and the gateway it talks to."""
 
     name: str
-    board: tuple[str, int]
+    board: tuple[str, int] | SerialPortConfig
     gateway: tuple[str, int]
     bytes_up: int = 0
     bytes_down: int = 0
@@ -80,14 +84,15 @@ class BoardLink:
         """Keep the board side connected forever; open gateway sessions on demand."""
         while True:
             try:
-                reader, writer = await asyncio.open_connection(*self.board)
-            except OSError:
+                reader, writer = await self._open_board()
+            except OSError as exc:
+                log.debug("%s: board link not there yet: %s", self.name, exc)
                 await asyncio.sleep(0.2)  # the emulator is not listening yet: retry
                 continue
-            self._board_writer = writer
+            self._board_writer = writer  # type: ignore[assignment]
             self.tracker = TlsRecordTracker()  # a new attachment is a new byte stream
             self.attached.set()
-            log.info("%s: attached to board link %s:%s", self.name, *self.board)
+            log.info("%s: attached to board link %s", self.name, self.board_text)
             try:
                 await self._pump_up(reader)
             except (OSError, ConnectionError) as exc:  # e.g. RST from a killed emulator
@@ -97,6 +102,17 @@ class BoardLink:
                 writer.close()
                 self._board_writer = None
             log.info("%s: board link closed; reattaching", self.name)
+
+    @property
+    def board_text(self) -> str:
+        if isinstance(self.board, tuple):
+            return f"{self.board[0]}:{self.board[1]}"
+        return f"{self.board.port} at {self.board.baud} baud"
+
+    async def _open_board(self) -> tuple[asyncio.StreamReader, Any]:
+        if isinstance(self.board, tuple):
+            return await asyncio.open_connection(*self.board)
+        return await open_serial_stream(self.board.port, self.board.baud)
 
     async def _pump_up(self, reader: asyncio.StreamReader) -> None:
         while data := await reader.read(READ_SIZE):

@@ -14,6 +14,13 @@ class EmulatedBoard:
     emulator: str  # "qemu" or "renode"
     process: ManagedProcess
     console: Console | None
+    link_address: tuple[str, int] | None
+
+    @property
+    def link_endpoint(self) -> str:
+        """The link UART as the bridge names it (HOST:PORT)."""
+        assert self.link_address is not None, "the board is not started"
+        return f"{self.link_address[0]}:{self.link_address[1]}"
 
     def start(self, timeout: float = 60.0, *, run: bool = True) -> Any:
         raise NotImplementedError

@@ -1,4 +1,5 @@
-"""A board's console UART as lines, read by a background thread from its TCP socket.
+"""A board's console UART as lines, read by a background thread from its TCP socket (an
+emulator) or its serial port (a lab board).
 
 `wait_for_line` consumes output the way Renode's terminal tester does: each call searches
 the lines after the previous match, so a test reads the console as a sequence of events.
@@ -16,16 +17,32 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any, Protocol
 
 from wasmbed.waiting import WaitTimeout
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
+class Channel(Protocol):
+    """Where console bytes come from: an emulator's TCP socket or a serial port."""
+
+    def recv(self, size: int, /) -> bytes: ...  # b"" once closed
+    def send(self, data: bytes, /) -> Any: ...
+    def close(self) -> None: ...
+
+
+def tcp_channel(address: tuple[str, int]) -> socket.socket:
+    sock = socket.create_connection(address, timeout=10)
+    sock.settimeout(None)
+    return sock
+
+
 class Console:
-    def __init__(self, address: tuple[str, int], log_path: Path | None = None) -> None:
-        self.sock = socket.create_connection(address, timeout=10)
-        self.sock.settimeout(None)
+    def __init__(self, source: tuple[str, int] | Channel, log_path: Path | None = None) \
+            -> None:
+        """`source`: an emulator UART's TCP address, or a channel (a serial port)."""
+        self.sock: Channel = tcp_channel(source) if isinstance(source, tuple) else source
         self.lines: list[str] = []
         self.times: list[float] = []  # when each line completed (monotonic seconds)
         self.started = time.monotonic()
@@ -138,7 +155,10 @@ class Console:
 
     def write(self, data: bytes) -> None:
         """Send bytes to the board's console UART input."""
-        self.sock.sendall(data)
+        if isinstance(self.sock, socket.socket):
+            self.sock.sendall(data)
+        else:
+            self.sock.send(data)
 
     def close(self) -> None:
         try:
