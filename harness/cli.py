@@ -67,5 +67,44 @@ def robot(
     raise typer.Exit(run_robot(list(ctx.args), processes))
 
 
+lab = typer.Typer(help="Physical boards (docs/LAB.md).", no_args_is_help=True)
+app.add_typer(lab, name="lab")
+
+
+@lab.command("check")
+def lab_check(file: Annotated[Path, typer.Argument(help="the lab file")]) -> None:
+    """Check a lab file and what its boards answer: serial ports open, GDB servers attach
+    (the CPU halts for a moment, then runs on), and who holds each board. Exit 1 on a
+    problem."""
+    from rich.table import Table
+
+    from harness.lab.check import check_lab
+    from wasmbed.lab.labfile import LabFileError
+
+    try:
+        findings = check_lab(file)
+    except LabFileError as exc:
+        err.print(f"[red]lab[/]: {exc}")
+        raise typer.Exit(1) from exc
+    table = Table("board", "part", "", "detail")
+    for f in findings:
+        table.add_row(f.board, f.part, "[green]ok[/]" if f.ok else "[red]FAIL[/]", f.detail)
+    console.print(table)
+    raise typer.Exit(0 if all(f.ok for f in findings) else 1)
+
+
+@lab.command("standin")
+def lab_standin(directory: Annotated[Path, typer.Argument(help="where the rigs live")]) -> None:
+    """Two QEMU boards standing in for physical ones (one on local ptys with a GDB probe,
+    one behind ser2net's rfc2217) and their lab file, until Ctrl-C: try `--lab` without
+    hardware."""
+    import sys
+
+    from harness.lab import desk
+
+    sys.argv = ["desk", str(directory)]
+    raise typer.Exit(desk.main())
+
+
 if __name__ == "__main__":
     app()

@@ -41,6 +41,7 @@ from wasmbed.device.fleet import profile_from
 from wasmbed.emulation import CATALOG, EmulatorUnavailable, board_spec, find_renode
 from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.lab.board import BoardCannot, LabBoard
+from wasmbed.lab.flashing import LabToolMissing
 from wasmbed.lab.labfile import LabConfig, select_boards
 from wasmbed.lab.lock import BoardBusy, BoardLock
 from wasmbed.paths import REPO
@@ -582,9 +583,13 @@ def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
             held_since[lab_name] = time.time()
             if waited > 0:  # it was busy: say for how long
                 request.node.user_properties.append(("lab_wait", f"{lab_name} {waited:.3f}"))
-            with allure.step(f"flash {lab_name} ({kind})" + (" and hold it" if paused else "")):
-                b: Board = LabBoard(lab_name, lab.boards[lab_name], elf, workdir,
-                                    blob=blob).start(run=not paused)
+            try:
+                with allure.step(f"flash {lab_name} ({kind})"
+                                 + (" and hold it" if paused else "")):
+                    b: Board = LabBoard(lab_name, lab.boards[lab_name], elf, workdir,
+                                        blob=blob).start(run=not paused)
+            except LabToolMissing as exc:
+                pytest.skip(str(exc))
             evidence.files[f"lab-{n}-{lab_name}"] = b.log_path
         else:
             try:

@@ -91,6 +91,10 @@ class Desk:
 
     def add_probe_board(self, name: str, board: str = "stm32f4_discovery",
                         labels: tuple[str, ...] = ()) -> None:
+        if not (shutil.which("gdb-multiarch") or shutil.which("arm-none-eabi-gdb")):
+            raise DeskToolMissing("gdb-multiarch is not installed (it flashes through the "
+                                  "probe): apt-get install -y --no-install-recommends "
+                                  "gdb-multiarch")
         rig_dir, rig = self._rig(name, board)
         self.boards[name] = {
             "type": board, "console": {"port": rig["console"]}, "link": {"port": rig["link"]},

@@ -116,3 +116,11 @@ def test_robot_enrollment_suite_on_a_lab_board(desk, tmp_path):
     stats = ExecutionResult(str(out / "output.xml")).statistics.total
     assert done.returncode == 0 and stats.failed == 0 and stats.passed == 2, done.stdout
     assert (out / "emulation").is_dir()  # the lab board's console log, as for QEMU's
+
+
+@allure.story("`wasmbed-hil lab check` finds every part of both lab boards answering")
+def test_lab_check_on_the_desk(desk):
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "lab", "check", str(desk.lab)],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count(" ok ") >= 7, done.stdout  # 2 + 2 ports, 1 probe, 2 locks
