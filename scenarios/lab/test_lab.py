@@ -21,8 +21,7 @@ from wasmbed.waiting import Seen
 pytestmark = [allure.feature("Lab boards"), pytest.mark.timeout(900)]
 
 # what the default run proves on each lab board; the whole set runs with -m slow
-CORE = ["scenarios/firmware/test_boot.py::test_reset_and_power_cut_reboot",
-        "scenarios/firmware/test_enrollment.py::test_firmware_enrolls_and_connects",
+CORE = ["scenarios/firmware/test_enrollment.py::test_firmware_enrolls_and_connects",
         "scenarios/firmware/test_enrollment.py::test_reset_reconnects_without_reenrolling",
         "scenarios/firmware/test_deployment.py::test_hello_output_reported",
         "scenarios/faults/test_board.py::test_power_cut_mid_deployment",
@@ -84,23 +83,19 @@ def test_a_busy_board_makes_the_test_wait(desk, run_pytest, tmp_path, wait_for):
     assert waited > 0, run.cases[0].properties
 
 
-@allure.story("Two tests on two xdist workers want one board: they hold it in turn")
-def test_two_workers_take_turns_on_one_board(desk, run_pytest):
+@allure.story("Two xdist workers want one lab board: they hold it in turn; emulated boards "
+              "run beside it in the same run")
+def test_two_workers_take_turns_on_one_board_beside_qemu(desk, run_pytest):
     run = run_pytest(desk.lab, "scenarios/firmware/test_boot.py::test_boot_banner",
                      "scenarios/firmware/test_boot.py::test_unprovisioned_board_says_so",
-                     "--lab-select", "desk-probe", "-n", "2")
-    assert set(run.outcomes().values()) == {"passed"} and len(run.cases) == 2, run.output
+                     "--lab-select", "desk-probe", "--emulator", "qemu", "-n", "2")
+    assert run.outcomes() == {
+        f"{test}[{target}]": "passed"
+        for test in ("test_boot_banner", "test_unprovisioned_board_says_so")
+        for target in ("stm32f4_discovery-qemu", "desk-probe-lab")}, run.output
     spans = sorted(tuple(map(float, c.properties["lab_held"].split()[1:]))
-                   for c in run.cases)
-    assert spans[0][1] <= spans[1][0], f"both held desk-probe at once: {spans}"
-
-
-@allure.story("Emulated and lab boards in one run")
-def test_emulated_and_lab_boards_mix(desk, run_pytest):
-    run = run_pytest(desk.lab, "scenarios/firmware/test_boot.py::test_boot_banner",
-                     "--lab-select", "desk-net", "--emulator", "qemu")
-    assert run.outcomes() == {"test_boot_banner[stm32f4_discovery-qemu]": "passed",
-                              "test_boot_banner[desk-net-lab]": "passed"}, run.output
+                   for c in run.cases if "lab_held" in c.properties)
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0], f"both held desk-probe: {spans}"
 
 
 @allure.story("Robot suites in Renode's vocabulary drive a lab board as they drive QEMU")
