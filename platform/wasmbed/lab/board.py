@@ -106,23 +106,18 @@ class LabBoard:
             self._held = GdbRemote(self.config.probe.address)
 
     def resume(self) -> None:
-        """Let a paused CPU run on; after start(run=False), boot the new firmware."""
-        held, self._held = self._held, None
-        if self._boot_pending:
-            self._boot_pending = False
-            if held and self.config.reset == "probe":
-                assert self.config.probe
-                for command in self.config.probe.reset:
-                    held.monitor(command.removeprefix("monitor "))
-                held.release()
-                return
-            if held:
-                held.release()
-            self.reset()
-            return
-        if held is None:
+        """Let a paused CPU run on; after start(run=False), boot the new firmware (a reset
+        through the connection that holds it, or the reset command once it is let go)."""
+        if not self._boot_pending and self._held is None:
             raise BoardCannot(f"lab board {self.name} is not paused")
-        held.release()
+        boot, self._boot_pending = self._boot_pending, False
+        if boot and self.config.reset == "probe":
+            self.reset()
+        held, self._held = self._held, None
+        if held:
+            held.release()
+        if boot and self.config.reset != "probe":
+            self.reset()
 
     def registers(self) -> dict[str, int]:
         """R0..R15 through the probe (the CPU halts for the read, then runs on)."""

@@ -5,7 +5,9 @@ Console; an asyncio pair feeds the bridge's relay."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from typing import Any
 
 import serial
 
@@ -101,18 +103,21 @@ async def open_serial_stream(url: str, baud: int) \
     reader = asyncio.StreamReader()
     stop = threading.Event()
 
+    def deliver(call: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nobody listens
+            loop.call_soon_threadsafe(call, *args)
+
     def pump() -> None:
         try:
             while not stop.is_set():
                 data = read_some(port)
                 if data:
-                    loop.call_soon_threadsafe(reader.feed_data, data)
+                    deliver(reader.feed_data, data)
         except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
             if not stop.is_set():
-                loop.call_soon_threadsafe(reader.set_exception,
-                                          ConnectionError(f"serial port {url} lost: {exc}"))
+                deliver(reader.set_exception, ConnectionError(f"serial port {url} lost: {exc}"))
                 return
-        loop.call_soon_threadsafe(reader.feed_eof)
+        deliver(reader.feed_eof)
 
     threading.Thread(target=pump, daemon=True, name=f"serial {url}").start()
     return reader, SerialStreamWriter(port, stop)
