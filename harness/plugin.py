@@ -556,7 +556,6 @@ def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
     for the bridge. What a lab board cannot do skips the test, saying what to add."""
     started: list[Board] = []
     locks: list[BoardLock] = []
-    held_since: dict[str, float] = {}
     default_board, emulator = board_target
     lab = lab_config(request.config)
 
@@ -572,15 +571,11 @@ def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
             try:
                 with allure.step(f"wait for lab board {lab_name}"):
                     waited = lock.acquire(request.node.nodeid, wait_limit(request.config),
-                                          on_wait=lambda holder: _say(
-                                              request.config,
-                                              f"{request.node.nodeid}: waiting up to "
-                                              f"{wait_limit(request.config):g} s for lab board "
-                                              f"{lab_name}, held by {holder}"))
+                                          on_wait=lambda line: _say(
+                                              request.config, f"{request.node.nodeid}: {line}"))
             except BoardBusy as exc:
                 pytest.skip(str(exc))
             locks.append(lock)
-            held_since[lab_name] = time.time()
             if waited > 0:  # it was busy: say for how long
                 request.node.user_properties.append(("lab_wait", f"{lab_name} {waited:.3f}"))
             try:
@@ -611,7 +606,7 @@ def board(request: pytest.FixtureRequest, board_target: tuple[str, str],
         for lock in locks:
             lock.release()
             request.node.user_properties.append(
-                ("lab_held", f"{lock.board} {held_since[lock.board]:.3f} {time.time():.3f}"))
+                ("lab_held", f"{lock.board} {lock.since:.3f} {time.time():.3f}"))
     _attach_consoles(evidence)
 
 

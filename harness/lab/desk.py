@@ -58,9 +58,10 @@ class Desk:
         """rfc2217 URLs for the ptys, served by one ser2net."""
         if shutil.which("ser2net") is None:
             raise DeskToolMissing(f"ser2net is not installed: {SER2NET_HINT}")
-        urls, config = {}, []
+        urls, config, tcp_ports = {}, [], []
         for label, tty in ports.items():
             port = free_port()
+            tcp_ports.append(port)
             config.append(f"connection: &{name}-{label}\n"
                           f"  accepter: telnet(rfc2217),tcp,127.0.0.1,{port}\n"
                           f"  connector: serialdev,{tty},115200n81,local\n"
@@ -78,8 +79,7 @@ class Desk:
         def listening() -> bool | Seen:
             if not proc.alive:
                 raise RuntimeError(f"ser2net exited: {proc.log_tail()}")
-            for url in urls.values():
-                port = int(url.split(":")[2].split("?")[0])
+            for port in tcp_ports:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 except OSError:

@@ -361,8 +361,9 @@ class EmulatorKeywords(DynamicCore):
         if m.elf is None:
             raise KeywordError(f"machine {m.name!r} has no software: `sysbus LoadELF @path`")
         workdir = self._workdir() / m.name
-        if self._lab():
-            self._boot_lab(m, workdir)
+        lab = self._lab()
+        if lab:
+            self._boot_lab(m, lab, workdir)
             return
         board = make_board(m.spec.name, "qemu", m.elf, workdir, loads=m.loads,
                            ports=m.ports())
@@ -377,12 +378,11 @@ class EmulatorKeywords(DynamicCore):
         path = BuiltIn().get_variable_value("${LAB}", "") if _robot_running() else ""
         return load_lab(Path(path)) if path else None
 
-    def _boot_lab(self, m: Machine, workdir: Path) -> None:
+    def _boot_lab(self, m: Machine, lab: LabConfig, workdir: Path) -> None:
         """The machine on a lab board of its type (${LAB_BOARD}: a name or label): held
         for the suite's test, flashed with the ELF and the blob loaded at the provisioning
         address, its link UART served on the script's socket terminal port."""
-        lab = self._lab()
-        assert lab and m.spec and m.elf
+        assert m.spec and m.elf
         wanted = BuiltIn().get_variable_value("${LAB_BOARD}", "")
         names = [n for n in select_boards(lab, [wanted] if wanted else None)
                  if lab.boards[n].type == m.spec.name]
@@ -398,9 +398,7 @@ class EmulatorKeywords(DynamicCore):
         wait = float(BuiltIn().get_variable_value("${LAB_WAIT}", 600))
         try:
             lock.acquire(BuiltIn().get_variable_value("${TEST NAME}", "robot"), wait,
-                         on_wait=lambda holder: logger.console(
-                             f"waiting up to {wait:g} s for lab board {name}, held by "
-                             f"{holder}"))
+                         on_wait=logger.console)
         except BoardBusy as exc:
             BuiltIn().skip(str(exc))
         m.lab = LabMachine(lock)

@@ -90,8 +90,7 @@ class LabBoard:
         if self.config.reset == "probe":
             assert self.config.probe
             if self._held:  # paused: reset through the connection that holds it
-                for command in self.config.probe.reset:
-                    self._held.monitor(command.removeprefix("monitor "))
+                self._log(self._held.run(self.config.probe.reset))
             else:
                 self._log(run_gdb_commands(self.config.probe.address, self.config.probe.reset))
         else:

@@ -41,6 +41,7 @@ class BoardLock:
         self.path = (lock_dir or DEFAULT_LOCK_DIR) / f"{board}.lock"
         self._fd: int | None = None
         self.waited = 0.0
+        self.since = 0.0  # when we took it (wall clock)
 
     def holder(self) -> dict[str, Any]:
         try:
@@ -61,12 +62,14 @@ class BoardLock:
     def acquire(self, test: str, timeout: float,
                 on_wait: Callable[[str], None] | None = None) -> float:
         """Hold the board; returns the seconds waited. BoardBusy after `timeout`.
-        `on_wait(holder)` is told once when the board is busy (progress for the user)."""
+        `on_wait(line)` is told once, when the board is busy, what we wait for and who holds
+        it (progress for the user)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         first = self._try()
         if not first and on_wait:
-            on_wait(describe(self.holder()))
+            on_wait(f"waiting up to {timeout:g} s for lab board {self.board}, held by "
+                    f"{describe(self.holder())}")
         try:
             if not first:
                 wait_for(self._try, timeout, f"lab board {self.board} to be free",
@@ -76,9 +79,10 @@ class BoardLock:
             raise BoardBusy(f"lab board {self.board} stayed busy for {timeout:g} s: held by "
                             f"{describe(holder)}", holder) from None
         assert self._fd is not None
+        self.since = time.time()
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                        "test": test, "since": time.time()}).encode(), 0)
+                                        "test": test, "since": self.since}).encode(), 0)
         self.waited = time.monotonic() - started if not first else 0.0
         return self.waited
 

@@ -82,6 +82,16 @@ class GdbRemote:
                                      f"{reply or 'unsupported'}")
             return "".join(output)
 
+    def run(self, commands: list[str]) -> str:
+        """`monitor ...` commands, as a lab file's probe lists them; their output."""
+        out = []
+        for command in commands:
+            if not command.startswith("monitor "):
+                raise ValueError(f"probe command {command!r}: only `monitor ...` commands can "
+                                 "be sent without gdb")
+            out.append(self.monitor(command.removeprefix("monitor ")))
+        return "".join(out)
+
     def core_registers(self) -> dict[str, int]:
         """R0..R15 (`g`: the first sixteen 32-bit little-endian words on Arm)."""
         reply = self.request("g")
@@ -117,15 +127,9 @@ class GdbRemote:
 
 
 def run_gdb_commands(address: tuple[str, int], commands: list[str]) -> str:
-    """Attach, run `monitor ...` commands (other gdb commands need gdb itself), detach."""
+    """Attach, run `monitor ...` commands (other gdb commands need gdb itself), let go."""
     remote = GdbRemote(address)
     try:
-        out = []
-        for command in commands:
-            if not command.startswith("monitor "):
-                raise ValueError(f"probe command {command!r}: only `monitor ...` commands can "
-                                 "be sent without gdb")
-            out.append(remote.monitor(command.removeprefix("monitor ")))
-        return "".join(out)
+        return remote.run(commands)
     finally:
         remote.release()

@@ -38,20 +38,24 @@ def read_some(port: serial.SerialBase) -> bytes:
 
 class SerialChannel:
     """A serial port as the Console's byte channel: recv() blocks until bytes arrive and
-    returns b"" only once the channel is closed or the port is gone."""
+    returns b"" only once the channel is closed or the port is gone (then `error` says
+    why)."""
 
     def __init__(self, url: str, baud: int) -> None:
         self.url = url
         self.port = open_port(url, baud)
         self.port.reset_input_buffer()  # what waited in the tty before we came is stale
         self._closed = threading.Event()
+        self.error: Exception | None = None
 
     def recv(self, _size: int) -> bytes:
         while not self._closed.is_set():
             try:
                 data = read_some(self.port)
-            except (serial.SerialException, OSError, TypeError, AttributeError):
-                return b""  # closed under us, or the adapter went away
+            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                if not self._closed.is_set():  # not closed under us: the adapter went away
+                    self.error = exc
+                return b""
             if data:
                 return data
         return b""
@@ -68,10 +72,10 @@ class SerialChannel:
 
 
 class SerialStreamWriter:
-    """The part of asyncio.StreamWriter the relay uses, over a serial port."""
+    """The part of asyncio.StreamWriter the relay uses, over a serial channel."""
 
-    def __init__(self, port: serial.SerialBase, stop: threading.Event) -> None:
-        self._port, self._stop = port, stop
+    def __init__(self, channel: SerialChannel) -> None:
+        self._channel = channel
         self._pending = bytearray()
 
     def write(self, data: bytes) -> None:
@@ -81,43 +85,34 @@ class SerialStreamWriter:
         data, self._pending = bytes(self._pending), bytearray()
         if data:
             try:
-                await asyncio.to_thread(self._port.write, data)
+                await asyncio.to_thread(self._channel.send, data)
             except (serial.SerialException, OSError) as exc:
                 raise ConnectionError(f"serial port write failed: {exc}") from exc
 
     def close(self) -> None:
-        self._stop.set()
-        try:
-            self._port.close()
-        except (serial.SerialException, OSError):
-            pass
+        self._channel.close()
 
 
 async def open_serial_stream(url: str, baud: int) \
         -> tuple[asyncio.StreamReader, SerialStreamWriter]:
-    """An asyncio reader/writer over a serial port; a thread reads the port (pyserial is
+    """An asyncio reader/writer over a serial channel; a thread reads it (pyserial is
     blocking, and rfc2217 has no file descriptor to poll)."""
-    port = await asyncio.to_thread(open_port, url, baud)
-    port.reset_input_buffer()
+    channel = await asyncio.to_thread(SerialChannel, url, baud)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    stop = threading.Event()
 
     def deliver(call: Any, *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed first: nobody listens
             loop.call_soon_threadsafe(call, *args)
 
     def pump() -> None:
-        try:
-            while not stop.is_set():
-                data = read_some(port)
-                if data:
-                    deliver(reader.feed_data, data)
-        except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
-            if not stop.is_set():
-                deliver(reader.set_exception, ConnectionError(f"serial port {url} lost: {exc}"))
-                return
-        deliver(reader.feed_eof)
+        while data := channel.recv(4096):
+            deliver(reader.feed_data, data)
+        if channel.error is not None:
+            deliver(reader.set_exception,
+                    ConnectionError(f"serial port {url} lost: {channel.error}"))
+        else:
+            deliver(reader.feed_eof)
 
     threading.Thread(target=pump, daemon=True, name=f"serial {url}").start()
-    return reader, SerialStreamWriter(port, stop)
+    return reader, SerialStreamWriter(channel)
