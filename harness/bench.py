@@ -34,7 +34,8 @@ from wasmbed.pki.layout import client_context
 from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.waiting import Seen, wait_for
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode="markdown", add_completion=False)
 console = Console()
 
 

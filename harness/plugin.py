@@ -22,6 +22,7 @@ from typing import Any
 import allure
 import pytest
 
+from harness.allure_results import group_defects, hide_anonymous_finalizers
 from harness.browser import BrowserMissing, chromium_page
 from harness.evidence import Evidence
 from harness.faults import Faults
@@ -192,7 +193,8 @@ def _write_environment(config: pytest.Config, results: Path, targets: str) -> No
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The environment names the boards that ran, on the emulator each ran on."""
+    """The environment names the boards that ran, on the emulator each ran on; the
+    results lose pytest's anonymous finalizers and group their defects."""
     config = session.config
     results = getattr(config.option, "allure_report_dir", None)
     if hasattr(config, "workerinput") or not results or \
@@ -201,24 +203,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ran = {p.stem.removeprefix("firmware-") for p in (ROOT / "reports").glob("firmware-*.json")}
     targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config) if b in ran)
     _write_environment(config, Path(results), targets or "(none ran)")
-    _hide_anonymous_finalizers(Path(results))
-
-
-def _hide_anonymous_finalizers(results: Path) -> None:
-    """pytest tears every fixture down through a `<lambda>` finalizer; Allure lists each
-    as a tear-down step of unknown status. Drop those that recorded nothing: what is left
-    in Tear down is what our fixtures did (their steps and attachments)."""
-    for path in results.glob("*-container.json"):
-        try:
-            container = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        afters = container.get("afters") or []
-        kept = [a for a in afters if not (a.get("name", "").endswith("::<lambda>")
-                                          and not a.get("steps") and not a.get("attachments"))]
-        if len(kept) != len(afters):
-            container["afters"] = kept
-            path.write_text(json.dumps(container))
+    hide_anonymous_finalizers(Path(results))
+    group_defects(Path(results))
 
 
 def _git_sha(where: Path) -> str:

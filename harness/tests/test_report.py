@@ -76,7 +76,9 @@ def test_report_lists_scenarios_steps_and_failure_attachments(tmp_path, serve, e
     assert "the device connects" in steps
     assert any("Revoked" in s for s in steps)
     pane = page.inner_text(".side-by-side__right")
-    assert "timed out after 3.0 s" in pane
+    assert "WaitTimeout: timed out waiting for vdev-<hex>-N Revoked" in pane  # its group
+    page.get_by_text("timed out waiting for vdev").first.click()  # the full message
+    page.wait_for_selector("text=timed out after 3.0 s")
     assert "Timed out waiting (WaitTimeout)" in pane  # the category, by exception type
     attachments = page.locator(".attachment-row__name").all_inner_texts()
     assert "api" in attachments and any(a.endswith("-trace") for a in attachments)

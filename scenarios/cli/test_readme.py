@@ -68,3 +68,85 @@ def test_using_the_platform_walkthrough(tmp_path, evidence, wait_for):
     finally:
         for proc in reversed(background):
             proc.stop()
+
+
+def readme_shell_lines() -> list[tuple[str, str]]:
+    """Every command line of every ```sh block, with the heading it is under."""
+    found, heading = [], ""
+    for part in re.split(r"(?m)^```sh\n", (REPO / "README.md").read_text()):
+        block, _, prose = part.partition("```")
+        if heading:
+            lines = [ln.split("  #")[0].strip() for ln in block.replace("\\\n", " ").splitlines()]
+            found += [(heading, ln) for ln in lines if ln]
+        headings = re.findall(r"(?m)^## (.+)$", prose if heading else part)
+        heading = headings[-1] if headings else heading
+    inline = re.findall(r"`(\./run [^`]+)`", (REPO / "README.md").read_text())
+    return found + [("(in the text)", re.sub(r"[\[\]]|\.\.\.", "", ln)) for ln in inline]
+
+
+# Where the README's lines run for real, other than in the check below.
+RUN_ELSEWHERE = {
+    "Using the platform": "test_using_the_platform_walkthrough (above)",
+    "Using the harness from your own project": "platform/tests/test_packaging.py",
+}
+
+
+def help_of(words: list[str]) -> str:
+    """The --help of what a README line runs, for checking its options (the commands
+    underneath ./run, and pytest's or robot's own options where the line passes them on)."""
+    py = [sys.executable]
+    verb, rest = words[1], words[2:]
+    sub = [w for w in rest if not w.startswith("-")][:1]
+    argvs = {
+        "test": [[*py, "-m", "pytest", "--help"]],
+        "demo": [[*py, "-m", "wasmbed.cli", "demo", "--help"]],
+        "wasmbed": [[*py, "-m", "wasmbed.cli", *sub, "--help"]],
+        "hil": [[*py, "-m", "harness.cli", *sub, "--help"]]
+        + ([[*py, "-m", "pytest", "--help"]] if sub == ["test"] else [])
+        + ([[*py, "-m", "robot", "--help"]] if sub == ["robot"] else []),
+        "fuzz": [[*py, "-m", "harness.fuzz", "fuzz", "--help"]],
+        "bench": [[*py, "-m", "harness.bench", *sub, "--help"]],
+    }[verb]
+    out = ""
+    for argv in argvs:
+        done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "COLUMNS": "200"})
+        assert done.returncode in (0, 251), f"{' '.join(argv)}: {done.stderr[-500:]}"
+        out += done.stdout
+    return out
+
+
+@allure.story("Every command in the README is real")
+def test_every_readme_shell_line_is_checked():
+    lines = readme_shell_lines()
+    headings = {h for h, _ in lines}
+    assert {"Two commands (fresh clone; they install what they need into `.venv`)",
+            "Renode and the other boards", "Fuzzing", "Robot Framework",
+            "Reports and CI"} <= headings, headings
+    ci = (REPO / ".ci" / "run").read_text()
+    checked = 0
+    for heading, line in lines:
+        if heading in RUN_ELSEWHERE:
+            continue
+        words = shlex.split(line.replace("[PYTEST ARGS]", ""))
+        if words[0] == "renode-test":
+            for w in words:
+                if w.startswith("EMULATOR:"):
+                    assert (REPO / w.split(":", 1)[1]).exists(), line
+            continue  # runs by hand where Renode is built (the README says how)
+        assert words[0] == "./run", line
+        words = [w for w in words if not re.fullmatch(r"[A-Z]+", w)]  # placeholders
+        if words[1] in ("lint", "firmware"):  # ruff; make (run by ./run test's fixtures)
+            continue
+        if words[1:] in (["demo"], ["test"]):
+            assert re.search(rf"(?m)^\./run {words[1]}\b", ci), f"{line}: not run by .ci/run"
+            continue
+        helptext = help_of(words)
+        for w in words[2:]:
+            if w.startswith("-"):
+                assert re.search(rf"(?<![\w-]){re.escape(w.split('=')[0])}\b", helptext), \
+                    f"README: `{line}`: {w} is not an option of what it runs"
+            elif "/" in w:
+                assert list(REPO.glob(w)), f"README: `{line}`: {w} does not exist"
+        checked += 1
+    assert checked >= 15, checked
