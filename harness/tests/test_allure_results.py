@@ -12,7 +12,8 @@ def test_waits_group_by_the_condition_awaited():
            "last seen: {'phase': 'Revoked', 'port': 40211}")
     two = ("wasmbed.waiting.WaitTimeout: timed out after 12.5 s waiting for dev-1 Connected; "
            "last seen: {'phase': 'Enrolling', 'port': 33797}")
-    assert defect_key(one) == defect_key(two) == "WaitTimeout: timed out waiting for dev-N Connected"
+    assert defect_key(one) == defect_key(two) \
+        == "WaitTimeout: timed out waiting for dev-N Connected"
 
 
 def test_other_errors_keep_their_type_and_lose_ports_and_paths():
