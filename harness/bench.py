@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from rich.table import Table
 from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
 from harness.evidence import Evidence
 from harness.firmware import build_firmware
+from harness.nginx_peer import NginxMissing, start_nginx
 from harness.services import Cluster, GatewayHandle, Platform
 from wasmbed import examples
 from wasmbed.device.provision import provision
@@ -121,6 +123,15 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
     bare_rate = asyncio.run(handshakes_per_second(("127.0.0.1", bare), probe, handshakes,
                                                   concurrency))
     gw_rate = asyncio.run(handshakes_per_second(gw.tls_address, probe, handshakes, concurrency))
+    nginx_rate = None
+    try:
+        pki = cluster.pki
+        nginx = start_nginx(root / "nginx", group, *gw_files, pki.trust_bundle_pem(),
+                            pki.factory.crl_pem() + pki.platform.crl_pem())
+        nginx_rate = asyncio.run(handshakes_per_second(("127.0.0.1", nginx), probe, handshakes,
+                                                       concurrency))
+    except NginxMissing as exc:
+        console.print(f"[yellow]{exc}: the NGINX peer is left out[/]")
 
     # --- enroll and connect N devices ---------------------------------------------------
     t_prov = time.perf_counter()
@@ -154,8 +165,9 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
             console.print(f"  {now - start:6.1f} s: {got if got else got.state}")  # type: ignore[union-attr]
         return got
 
-    wait_for(progress, connect_timeout, f"{n} devices Connected", interval=2.0)
+    wait_for(progress, connect_timeout, f"{n} devices Connected", interval=1.0)
     t_connected = time.perf_counter() - start
+    outcomes = gateway_counters(gw, "wasmbed_gateway_handshakes_total")
     rss1 = rss_kib(gw_pid)
 
     # --- steady state -------------------------------------------------------------------
@@ -176,6 +188,7 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
                                                      if k != "Connected"}))
     table.add_row("enroll + connect (all devices)", f"{t_connected:.1f} s")
     table.add_row("enrollments/s (enroll, reconnect, first heartbeat)", f"{n / t_connected:.1f}")
+    table.add_row("gateway handshakes by outcome (storm + probe)", json.dumps(outcomes))
     table.add_row("heartbeat round trip p50", f"{pct(rtts, 0.5) * 1000:.1f} ms")
     table.add_row("heartbeat round trip p99", f"{pct(rtts, 0.99) * 1000:.1f} ms")
     table.add_row("heartbeat samples", str(len(rtts)))
@@ -184,6 +197,9 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
     table.add_row("TLS handshakes/s: gateway", f"{gw_rate:.0f}")
     table.add_row("TLS handshakes/s: bare Python TLS server", f"{bare_rate:.0f}")
     table.add_row("ratio gateway / bare", f"{gw_rate / bare_rate:.2f}")
+    if nginx_rate:
+        table.add_row("TLS handshakes/s: NGINX (stream, 1 worker)", f"{nginx_rate:.0f}")
+        table.add_row("ratio gateway / NGINX", f"{gw_rate / nginx_rate:.2f}")
     console.print(table)
     if not rtts:
         console.print("[yellow]no heartbeat samples: hold longer than the interval[/]")
@@ -420,6 +436,16 @@ def _free_memory(platform: Platform, below: float | None = None) -> float:
         return free if free and (below is None or free < below) else Seen(hb)
 
     return float(wait_for(beat, 30, "a heartbeat with free memory", interval=0.2))
+
+
+def gateway_counters(gw: GatewayHandle, name: str) -> dict[str, int]:
+    """One labelled counter from the gateway's Prometheus /metrics, by its label value."""
+    import httpx
+
+    text = httpx.get(f"{gw.http_url}/metrics", timeout=10,
+                     headers={"Authorization": f"Bearer {gw.token}"}).text
+    found = re.findall(rf'^{name}{{\w+="([^"]+)"}} ([\d.e+]+)$', text, re.M)
+    return {label: int(float(value)) for label, value in found}
 
 
 def pki_client(pki: PkiLayout, directory: Path) -> ssl.SSLContext:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need from Debian's packages when any is missing: the firmware
 # toolchain, the emulator, the fault tools (faketime), the compile sandbox (bubblewrap), the
-# lab tools (gdb-multiarch, ser2net), and for the report and browser tests Chromium and a
+# lab tools (gdb-multiarch, ser2net), NGINX (the gateway benchmark's peer), and for the report and browser tests Chromium and a
 # Java runtime (the Allure command line runs on Java).
 # Without root (or apt) it only says what to install; board scenarios then skip.
 set -euo pipefail
@@ -27,6 +27,8 @@ command -v bwrap >/dev/null || need+=(bubblewrap)    # the compile sandbox
 # lab boards (scenarios/lab): gdb flashes over a probe's GDB server, ser2net serves rfc2217
 command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v ser2net >/dev/null || need+=(ser2net)
+# the gateway benchmark's handshake peer (harness/nginx_peer.py)
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(nginx libnginx-mod-stream)
 [ -x /usr/bin/chromium ] || need+=(chromium)          # report (and dashboard) browser tests
 command -v java >/dev/null || need+=(default-jre-headless)  # the Allure command line
 [ ${#need[@]} -eq 0 ] && exit 0

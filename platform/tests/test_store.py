@@ -143,6 +143,12 @@ async def test_label_selectors(store):
     assert await names("tier") == ["a", "b"]
     assert await names("!tier") == ["c"]
     assert await names("tier=edge,zone=eu") == ["a"]
+    b = await store.get("Device", "b")
+    b["metadata"]["labels"] = {"tier": "edge"}
+    await store.update(b)  # relabelled: found by its new label only
+    assert await names("tier=edge") == ["a", "b"] and await names("tier=core") == []
+    await store.delete("Device", "a")
+    assert await names("tier=edge") == ["b"] and await names("zone=eu") == []
 
 
 def test_selector_syntax_errors():
@@ -159,6 +165,22 @@ async def test_store_survives_reopen(tmp_path):
     assert (await s2.get("Device", "a"))["metadata"]["name"] == "a"
     _, rv = await s2.list("Device")
     assert int(rv) >= 1
+    await s2.close()
+
+
+async def test_a_store_from_before_the_labels_index_is_indexed_on_open(tmp_path):
+    import sqlite3
+
+    s = EmbeddedStore(tmp_path / "s.sqlite")
+    await s.create(dev("a", tier="edge"))
+    await s.close()
+    old = sqlite3.connect(tmp_path / "s.sqlite")  # as a release without the index left it
+    old.execute("DROP TABLE labels")
+    old.execute("PRAGMA user_version = 0")
+    old.commit()
+    old.close()
+    s2 = EmbeddedStore(tmp_path / "s.sqlite")
+    assert [i["metadata"]["name"] for i in (await s2.list("Device", "tier=edge"))[0]] == ["a"]
     await s2.close()
 
 

@@ -82,11 +82,12 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
                     progress: bool = True) -> None:
     trace_fp = trace_file.open("a") if trace_file else None
     devices = []
+    slots = asyncio.Semaphore(profile.connect_concurrency)
     for d in device_dirs:
         name = (d / "name").read_text().strip() if (d / "name").exists() else d.name
         trace = JsonlTrace(trace_fp, name) if trace_fp else None
         devices.append(VirtualDevice(name, d, gateway, server_name=server_name,
-                                     profile=profile, trace=trace))
+                                     profile=profile, trace=trace, connect_slots=slots))
     tasks = [asyncio.create_task(dev.run()) for dev in devices]
     if progress:
         tasks.append(asyncio.create_task(_print_changes(devices)))

@@ -61,6 +61,9 @@ from .runtime import ModuleRejected, WasmRunner
 log = logging.getLogger("wasmbed.device")
 OUTPUT_WINDOW = 64  # outputs not yet acknowledged by the gateway; a module waits beyond
 IO_TIMEOUT = 15.0
+# The answer to an EnrollRequest waits on the API server, behind every device enrolling at
+# once: giving up sooner only starts the same enrollment again, at the back of the queue.
+ENROLL_TIMEOUT = 90.0
 
 
 @dataclass
@@ -76,6 +79,9 @@ class DeviceProfile:
     protocol: int = 2  # the newest protocol version it speaks (1: as older firmware does)
     reconnect_min_s: float = 0.2
     reconnect_max_s: float = 5.0
+    # Devices of one simulator process mid-handshake at once. Real devices each have a CPU;
+    # simulated ones share one, and a thousand handshakes begun together all run late.
+    connect_concurrency: int = 32
 
 
 @dataclass
@@ -107,8 +113,10 @@ class VirtualDevice:
         server_name: str = "localhost",
         profile: DeviceProfile | None = None,
         trace: TraceHook | None = None,
+        connect_slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.name = name
+        self.connect_slots = connect_slots
         self.dir = Path(state_dir)
         self.gateway = gateway
         self.server_name = server_name
@@ -187,11 +195,12 @@ class VirtualDevice:
             await asyncio.sleep(base * random.uniform(0.5, 1.0))
 
     async def _session(self) -> bool:
-        ctx = client_context(self._identity_files(), (self.dir / "ca.pem").read_bytes())
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(*self.gateway, ssl=ctx, server_hostname=self.server_name),
-            IO_TIMEOUT,
-        )
+        async with self.connect_slots or contextlib.nullcontext():
+            ctx = client_context(self._identity_files(), (self.dir / "ca.pem").read_bytes())
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(*self.gateway, ssl=ctx, server_hostname=self.server_name),
+                IO_TIMEOUT,
+            )
         self.link = MessageLink(reader, writer, trace=self.trace, tx_label="device->gateway",
                                 rx_label="gateway->device")
         versions = list(range(1, self.profile.protocol + 1))
@@ -210,9 +219,9 @@ class VirtualDevice:
         await self._operate()
         return True
 
-    async def _expect(self, cls: type[Message]) -> Message:
+    async def _expect(self, cls: type[Message], timeout: float = IO_TIMEOUT) -> Message:
         assert self.link
-        env = await asyncio.wait_for(self.link.receive(), IO_TIMEOUT)
+        env = await asyncio.wait_for(self.link.receive(), timeout)
         if env is None:
             raise ConnectionError(f"gateway closed the link while we waited for {cls.__name__}")
         if isinstance(env.message, Error):
@@ -227,7 +236,8 @@ class VirtualDevice:
         p = self.profile
         await self.link.send(EnrollRequest(self._public_key_der(), p.board, p.firmware,
                                            p.wasm_ram, p.max_module_size))
-        resp: EnrollResponse = await self._expect(EnrollResponse)  # type: ignore[assignment]
+        resp: EnrollResponse = await self._expect(  # type: ignore[assignment]
+            EnrollResponse, ENROLL_TIMEOUT)
         if not resp.accepted or not resp.certificate:
             raise EnrollmentRejected(resp.reason or "enrollment rejected")
         cert = x509.load_der_x509_certificate(resp.certificate)

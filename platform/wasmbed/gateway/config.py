@@ -26,7 +26,8 @@ class GatewayConfig:
     handshake_timeout: float = 10.0  # from ClientHello to a finished handshake
     hello_timeout: float = 5.0  # from connect to a complete ClientHello
     max_pending: int = 4096  # connections without a ClientHello yet; the oldest go first
-    max_pending_per_source: int = 256
+    max_pending_per_source: int = 256  # past it, the oldest that waited pending_grace go
+    pending_grace: float = 1.0
     trust_refresh: float = 10.0
     max_frame: int = 64 * 1024
     advertise_url: str | None = None  # the HTTP API URL the API should call (default: bound)

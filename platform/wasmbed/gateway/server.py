@@ -40,7 +40,7 @@ class Gateway:
         self._handshakes = asyncio.Semaphore(config.max_handshakes)
         # connections awaiting their ClientHello, oldest first: all, and per source address
         self._pending: dict[asyncio.StreamWriter, str] = {}
-        self._pending_by_source: dict[str, dict[asyncio.StreamWriter, None]] = {}
+        self._pending_by_source: dict[str, dict[asyncio.StreamWriter, float]] = {}
         self._refresh_now = asyncio.Event()
         self.tls_port = config.tls_port
         self.started = time.time()
@@ -110,12 +110,17 @@ class Gateway:
     def _admit(self, writer: asyncio.StreamWriter, source: str) -> None:
         """Count a connection that has not sent its ClientHello; over the per-source or
         global cap, the oldest such connection is dropped (an idle flood evicts itself,
-        never the device that just arrived)."""
+        never the device that just arrived). Over the per-source cap, only one that has
+        waited `pending_grace`: a reconnect storm through one bridge (or a busy simulator)
+        is many young connections whose ClientHellos are on their way, not a flood."""
+        now = time.monotonic()
         self._pending[writer] = source
         same = self._pending_by_source.setdefault(source, {})
-        same[writer] = None
-        if len(same) > self.config.max_pending_per_source:
-            self._evict(next(iter(same)))
+        same[writer] = now
+        oldest = next(iter(same))
+        if len(same) > self.config.max_pending_per_source and \
+                now - same[oldest] >= self.config.pending_grace:
+            self._evict(oldest)
         elif len(self._pending) > self.config.max_pending:
             self._evict(next(iter(self._pending)))
 
@@ -149,6 +154,10 @@ class Gateway:
             self._settled(writer)
         try:
             async with self._handshakes:
+                if reader.at_eof():  # it gave up while waiting for a slot: no work for it
+                    self.metrics.handshakes.labels("abandoned").inc()
+                    writer.transport.abort()
+                    return
                 assert self.tls is not None
                 tls_reader, tls_writer = await server_handshake(
                     self.tls, reader, writer, self.config.handshake_timeout, first=hello)

@@ -42,7 +42,13 @@ CREATE TABLE IF NOT EXISTS events (
     rv INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, type TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS labels (
+    kind TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (kind, name, key)
+);
+CREATE INDEX IF NOT EXISTS labels_by_value ON labels(kind, key, value);
 """
+LABELS_INDEXED = 1  # PRAGMA user_version from which the labels table is complete
 
 
 def _now() -> str:
@@ -59,6 +65,8 @@ class EmbeddedStore(Store):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
         self.db.executescript(SCHEMA)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < LABELS_INDEXED:
+            self._index_labels()
         self._changed = asyncio.Event()
         self._writes = 0
 
@@ -76,6 +84,22 @@ class EmbeddedStore(Store):
         if row is None:
             raise NotFound(f"{kind} {name!r} not found")
         return json.loads(row[0])
+
+    def _index_labels(self) -> None:
+        """A store written before the labels table: index what it holds, once."""
+        self.db.execute("BEGIN IMMEDIATE")
+        for kind, name, body in self.db.execute("SELECT kind, name, body FROM objects"):
+            self._set_labels(kind, name, json.loads(body))
+        self.db.execute(f"PRAGMA user_version = {LABELS_INDEXED}")
+        self.db.execute("COMMIT")
+
+    def _set_labels(self, kind: str, name: str, obj: Resource | None) -> None:
+        """Equality selectors (a device's key fingerprint, an app's target label) find
+        objects through this index instead of reading every object's JSON."""
+        self.db.execute("DELETE FROM labels WHERE kind=? AND name=?", (kind, name))
+        labels = (obj or {}).get("metadata", {}).get("labels") or {}
+        self.db.executemany("INSERT INTO labels(kind, name, key, value) VALUES (?,?,?,?)",
+                            [(kind, name, k, str(v)) for k, v in labels.items()])
 
     def _write(self, kind: str, event: str, obj: Resource, *, remove: bool = False) -> Resource:
         """Append the event, assign its rv, and store (or remove) the object, atomically."""
@@ -96,6 +120,7 @@ class EmbeddedStore(Store):
                     "INSERT OR REPLACE INTO objects(kind, name, rv, body) VALUES (?,?,?,?)",
                     (kind, name, rv, body),
                 )
+            self._set_labels(kind, name, None if remove else obj)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -157,12 +182,17 @@ class EmbeddedStore(Store):
     async def list(self, kind: str, selector: str | None = None) -> tuple[list[Resource], str]:
         self._check_kind(kind)
         sel = LabelSelector.parse(selector)
-        # Equality terms narrow the scan in SQL (a superset: LIKE's '_' matches any char);
-        # the exact match below decides.
-        likes = [f'%"{t.key}":{json.dumps(t.values[0])}%' for t in sel.terms
+        # Equality terms narrow the scan through the labels index; the exact match below
+        # decides the rest (set-based and negative terms).
+        terms = [(t.key, str(t.values[0])) for t in sel.terms
                  if t.op == "=" and len(t.values) == 1]
-        sql = "SELECT body FROM objects WHERE kind=?" + " AND body LIKE ?" * len(likes)
-        rows = self.db.execute(sql + " ORDER BY name", (kind, *likes)).fetchall()
+        sql = "SELECT body FROM objects WHERE kind=?" + (
+            " AND name IN (SELECT name FROM labels WHERE kind=? AND key=? AND value=?)"
+            * len(terms))
+        args: list[str] = [kind]
+        for key, value in terms:
+            args += [kind, key, value]
+        rows = self.db.execute(sql + " ORDER BY name", args).fetchall()
         items = [json.loads(r[0]) for r in rows]
         items = [i for i in items if sel.matches(i["metadata"].get("labels"))]
         return items, str(self._current_rv())
