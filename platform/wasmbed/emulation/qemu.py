@@ -75,7 +75,7 @@ class QemuBoard(EmulatedBoard):
         for label in ("console", "link"):
             port = self.ports.get(label, 0)
             argv += ["-chardev",
-                     f"socket,id={label},host=127.0.0.1,port={port},server=on,wait=off,nodelay=on",
+                     f"socket,id={label},host=127.0.0.1,port={port},server=on,wait=off",
                      "-serial", f"chardev:{label}"]
         for path, addr in self.loads:
             argv += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
