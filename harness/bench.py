@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import ssl
 import sys
 import tempfile
@@ -441,11 +440,13 @@ def _free_memory(platform: Platform, below: float | None = None) -> float:
 def gateway_counters(gw: GatewayHandle, name: str) -> dict[str, int]:
     """One labelled counter from the gateway's Prometheus /metrics, by its label value."""
     import httpx
+    from prometheus_client.parser import text_string_to_metric_families
 
     text = httpx.get(f"{gw.http_url}/metrics", timeout=10,
                      headers={"Authorization": f"Bearer {gw.token}"}).text
-    found = re.findall(rf'^{name}{{\w+="([^"]+)"}} ([\d.e+]+)$', text, re.M)
-    return {label: int(float(value)) for label, value in found}
+    return {next(iter(sample.labels.values())): int(sample.value)
+            for family in text_string_to_metric_families(text) for sample in family.samples
+            if sample.name == name and sample.labels}
 
 
 def pki_client(pki: PkiLayout, directory: Path) -> ssl.SSLContext:
