@@ -228,20 +228,29 @@ def scenarios(
         wall = time.perf_counter() - started
         records = [json.loads(line) for line in out.read_text().splitlines()] \
             if out.exists() else []
+    ran = {r["test"] for r in records if r.get("phase") == "call"}  # not skipped at set-up
     phases: dict[str, list[float]] = {"setup": [], "call": [], "teardown": []}
     for r in records:
-        if "phase" in r:
+        if "phase" in r and r["test"] in ran:
             phases[r["phase"]].append(r["seconds"])
-    tests = len(phases["call"])
+    tests = len(ran)
     table = Table("phase", "median (s)", "p90 (s)", "total (s)", "share",
                   title=f"{tests} tests, -n {workers}, {wall:.0f} s wall")
     total = sum(sum(v) for v in phases.values()) or 1.0
     for name, values in phases.items():
         table.add_row(name, f"{pct(values, 0.5):.2f}", f"{pct(values, 0.9):.2f}",
                       f"{sum(values):.1f}", f"{sum(values) / total:.0%}")
-    per_test = [s + t for s, t in zip(phases["setup"], phases["teardown"], strict=False)]
-    table.add_row("set-up + tear-down", f"{pct(per_test, 0.5):.2f}", f"{pct(per_test, 0.9):.2f}",
-                  f"{sum(per_test):.1f}", f"{sum(per_test) / total:.0%}")
+    overhead: dict[str, float] = {}
+    for r in records:
+        if r.get("phase") in ("setup", "teardown") and r["test"] in ran:
+            overhead[r["test"]] = overhead.get(r["test"], 0.0) + r["seconds"]
+    on_board = {r["test"] for r in records if r.get("fixture") == "board"}
+    for label, chosen in (("set-up + tear-down", list(overhead)),
+                          ("  on a QEMU board", [t for t in overhead if t in on_board]),
+                          ("  virtual devices only", [t for t in overhead if t not in on_board])):
+        values = [overhead[t] for t in chosen]
+        table.add_row(label, f"{pct(values, 0.5):.2f}", f"{pct(values, 0.9):.2f}",
+                      f"{sum(values):.1f}", f"{sum(values) / total:.0%}")
     console.print(table)
     by_fixture: dict[str, list[float]] = {}
     for r in records:

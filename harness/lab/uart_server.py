@@ -30,6 +30,7 @@ class UartServer:
                 client, _ = self.listener.accept()
             except OSError:
                 return  # closed
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # bytes as they come
             channel = SerialChannel(self.serial_port.port, self.serial_port.baud)
             self._client, self._channel = client, channel
             self.connected.set()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from wasmbed.credentials import GatewayKey
+from wasmbed.http_trust import default_trust
 
 
 class GatewayUnavailable(Exception):
@@ -33,6 +34,7 @@ class GatewayClient:
     def __init__(self, key: GatewayKey) -> None:
         self.key = key
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0),
+                                      verify=default_trust(),
                                       follow_redirects=False)
 
     async def close(self) -> None:

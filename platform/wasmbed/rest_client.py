@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from wasmbed.http_trust import default_trust
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, hint: str = "") -> None:
@@ -20,7 +22,7 @@ class ApiClient:
     def __init__(self, url: str, token: str, timeout: float = 15.0) -> None:
         self.url = url.rstrip("/")
         self.token = token
-        self.http = httpx.Client(base_url=self.url, timeout=timeout,
+        self.http = httpx.Client(base_url=self.url, timeout=timeout, verify=default_trust(),
                                  headers={"Authorization": f"Bearer {token}"})
         # a context each request runs in (method, path): the test harness records steps
         self.around: Callable[[str, str], AbstractContextManager[Any]] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +27,19 @@ class Seen:
 
     def __bool__(self) -> bool:
         return False
+
+
+FIRST_INTERVAL = 0.005  # the first re-check; each later one waits twice as long, up to `interval`
+
+
+def _pauses(interval: float) -> Iterator[float]:
+    """Re-check soon, then less often: most conditions a test waits on (a process ready, a
+    status reported) hold within tens of milliseconds, and a fixed 0.1 s poll rounded every
+    such wait up to the next tenth of a second."""
+    pause = min(FIRST_INTERVAL, interval)
+    while True:
+        yield pause
+        pause = min(pause * 2, interval)
 
 
 LAST_SEEN_MAX = 600  # characters of the last state in a failure: enough to diagnose
@@ -50,6 +63,7 @@ def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float 
     deadline = time.monotonic() + timeout
     last: Any = None
     error: BaseException | None = None
+    pauses = _pauses(interval)
     while True:
         try:
             result = check()
@@ -60,7 +74,7 @@ def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float 
             error = exc
         if time.monotonic() >= deadline:
             raise WaitTimeout(_message(what, timeout, last, error))
-        time.sleep(interval)
+        time.sleep(min(next(pauses), max(deadline - time.monotonic(), 0.0)))
 
 
 async def async_wait_for(check: Callable[[], Awaitable[T]], timeout: float, what: str,
@@ -70,6 +84,7 @@ async def async_wait_for(check: Callable[[], Awaitable[T]], timeout: float, what
     deadline = time.monotonic() + timeout
     last: Any = None
     error: BaseException | None = None
+    pauses = _pauses(interval)
     while True:
         try:
             result = await check()
@@ -80,4 +95,4 @@ async def async_wait_for(check: Callable[[], Awaitable[T]], timeout: float, what
             error = exc
         if time.monotonic() >= deadline:
             raise WaitTimeout(_message(what, timeout, last, error))
-        await asyncio.sleep(interval)
+        await asyncio.sleep(min(next(pauses), max(deadline - time.monotonic(), 0.0)))

@@ -45,13 +45,17 @@ def allowed(principal: Principal, method: str, path: str) -> str | None:
     return None if gateway_route else "a gateway credential opens only the gateway protocol"
 
 
-def build_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
+def build_app() -> FastAPI:
+    """The application without a context: routes find theirs in `app.state` (`ctx`, and
+    `boards` for emulated boards), so an app can be built before the server it serves is
+    (see `prebuild`). Use `new_app` to get one bound to a context."""
     app = FastAPI(title="Wasmbed API", version=__version__,
                   description="Devices, applications and gateways of a Wasmbed fleet. "
                               "Every /api route needs `Authorization: Bearer <token>`: the "
                               "admin token, or for the gateway-protocol routes a gateway's "
                               "own credential.")
-    app.state.ctx = ctx
+    app.state.ctx = None
+    app.state.boards = None
     httperrors.install(app)
 
     @app.get("/health", tags=["health"])
@@ -65,16 +69,41 @@ def build_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
     for module in (status, devices, applications, gateways, gateway_protocol, admin):
         api.include_router(module.router)
     api.include_router(compile_router())
-    if boards is not None:
-        api.include_router(boards_router(boards))
+    api.include_router(boards_router())
     app.include_router(api)
     app.include_router(watch.router)
     _document_bearer_auth(app)
     _serve_dashboard(app)
+
+    def authenticate(token: str | None) -> Principal | None:
+        ctx: ApiContext = app.state.ctx
+        return ctx.credentials.principal(token)
+
     app.add_middleware(RequestGuard,  # type: ignore[arg-type]
-                       authenticate=ctx.credentials.principal,
+                       authenticate=authenticate,
                        protected=lambda path: path.startswith("/api/"),
                        allowed=allowed, limits=BODY_LIMITS)
+    return app
+
+
+# Apps built ahead of need, each used once. Building one costs ~0.13 s, and its first
+# requests another ~0.13 s (FastAPI makes a pydantic adapter per route parameter, part of
+# them lazily); the fork server that starts test services builds
+# one while it warms up (wasmbed.warm), so a forked API server starts without that cost.
+_prebuilt: list[FastAPI] = []
+
+
+def prebuild() -> None:
+    app = build_app()
+    app.openapi()  # FastAPI prepares each route on first use; this walks them all now
+    _prebuilt.append(app)
+
+
+def new_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
+    """An app serving `ctx` (and emulated `boards`): a prebuilt one if there is one."""
+    app = _prebuilt.pop() if _prebuilt else build_app()
+    app.state.ctx = ctx
+    app.state.boards = boards
     return app
 
 

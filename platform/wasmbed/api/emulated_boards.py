@@ -12,9 +12,9 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from wasmbed import sandbox
@@ -160,11 +160,23 @@ class BoardManager:
                 await self.stop(name)
 
 
-def boards_router(boards: BoardManager) -> APIRouter:
+def _manager(request: Request) -> BoardManager:
+    boards: BoardManager | None = request.app.state.boards
+    if boards is None:
+        raise api_error(501, "NotImplemented", "this API server runs no emulated boards",
+                        "start the API with `wasmbed api` (it manages emulated boards)")
+    return boards
+
+
+Boards = Annotated[BoardManager, Depends(_manager)]
+
+
+def boards_router() -> APIRouter:
+    """The routes read their BoardManager from `app.state.boards`."""
     router = APIRouter(tags=["boards"])
 
     @router.get("/boards/catalog")
-    async def catalog() -> dict[str, Any]:
+    async def catalog(boards: Boards) -> dict[str, Any]:
         from wasmbed.emulation import CATALOG
 
         return {"items": [{"name": s.name, "mcu": s.mcu, "qemu": s.qemu_machine is not None,
@@ -172,26 +184,27 @@ def boards_router(boards: BoardManager) -> APIRouter:
                           for s in CATALOG.values()]}
 
     @router.get("/boards")
-    async def list_boards() -> dict[str, Any]:
+    async def list_boards(boards: Boards) -> dict[str, Any]:
         return {"items": [b.describe() for b in boards.boards.values()]}
 
     @router.post("/boards", status_code=201)
-    async def start_board(body: BoardCreate) -> dict[str, Any]:
+    async def start_board(boards: Boards, body: BoardCreate) -> dict[str, Any]:
         """Start an emulated board with the real firmware; its Device is created and it
         enrolls through the gateway like any device."""
         return await boards.start(body)
 
     @router.get("/boards/{name}")
-    async def get_board(name: str) -> dict[str, Any]:
+    async def get_board(boards: Boards, name: str) -> dict[str, Any]:
         return boards.get(name).describe()
 
     @router.delete("/boards/{name}")
-    async def stop_board(name: str) -> dict[str, Any]:
+    async def stop_board(boards: Boards, name: str) -> dict[str, Any]:
         """Power the board off (its Device stays, and goes Disconnected)."""
         return await boards.stop(name)
 
     @router.get("/devices/{name}/console", tags=["devices"])
-    async def console(name: str, tail: int = Query(100, ge=1, le=5000)) -> dict[str, Any]:
+    async def console(boards: Boards, name: str,
+                      tail: int = Query(100, ge=1, le=5000)) -> dict[str, Any]:
         """The last lines of an emulated board's console (boards started here)."""
         return {"lines": boards.console(name, tail)}
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
-from wasmbed.api.app import build_app
+from wasmbed.api.app import new_app
 from wasmbed.api.context import ApiContext
 from wasmbed.api.emulated_boards import BoardManager
 from wasmbed.api.routes.watch import close_watches
@@ -52,7 +51,7 @@ class ApiServer:
         self.ctx = ApiContext(self.store, self.pki, self.credentials, self.gateways,
                               cert_lifetime_s=config.cert_lifetime_s)
         self.boards = BoardManager(self.ctx, data / "boards", config.firmware_dir)
-        self.app = build_app(self.ctx, self.boards)
+        self.app = new_app(self.ctx, self.boards)
         if config.pairing_seconds > 0:
             self.ctx.pairing.set(True, config.pairing_seconds)
         self.controllers = ControllerSet(self.store, self.gateways) if config.controllers \
@@ -61,7 +60,7 @@ class ApiServer:
     async def start(self) -> str:
         sock = bind(self.config.host, self.config.port)
         self.url = url_of(sock)
-        self.server, self.task = await start_uvicorn(self.app, sock)
+        self.http = await start_uvicorn(self.app, sock)
         if self.controllers:
             self.controllers.start()
         return self.url
@@ -71,9 +70,7 @@ class ApiServer:
         await self.boards.close()
         if self.controllers:
             await self.controllers.stop()
-        self.server.should_exit = True
-        with contextlib.suppress(Exception):
-            await self.task
+        await self.http.stop()
         await self.gateways.close()
         await self.store.close()
 

@@ -12,6 +12,7 @@ from wasmbed.bridge.proxy import TcpProxy
 from wasmbed.bridge.relay import BoardLink, Bridge
 from wasmbed.lab.labfile import SerialPortConfig
 from wasmbed.serving import (
+    HttpService,
     bind,
     start_uvicorn,
     url_of,
@@ -43,24 +44,23 @@ def parse_link(spec: str) -> BoardLink:
     return BoardLink(name, addr(board), addr(gateway))
 
 
-async def _serve_control(faults: NetworkFaults) -> tuple[str, object]:
+async def _serve_control(faults: NetworkFaults) -> tuple[str, HttpService]:
     sock = bind("127.0.0.1", 0)
-    server, task = await start_uvicorn(build_control_app(faults), sock)
-    return url_of(sock), (server, task)
+    return url_of(sock), await start_uvicorn(build_control_app(faults), sock)
 
 
 async def run_bridge(links: list[BoardLink], ready_file: Path | None) -> None:
     bridge = Bridge(links)
     task = asyncio.create_task(bridge.run())
-    control_url, (server, control_task) = await _serve_control(bridge.faults)
+    control_url, control = await _serve_control(bridge.faults)
     # ready = attached to every board, so nothing the firmware sends is lost
     await asyncio.wait_for(asyncio.gather(*(link.attached.wait() for link in links)), 30)
     write_ready(ready_file, {"links": [link.name for link in links], "control": control_url})
     try:
         await wait_for_shutdown_signal()
     finally:
-        server.should_exit = True  # type: ignore[attr-defined]
-        await cancel_and_wait([task, control_task])  # type: ignore[list-item]
+        await control.stop()
+        await cancel_and_wait([task])
 
 
 async def run_proxy(target: tuple[str, int], listen_port: int, ready_file: Path | None) \
@@ -69,12 +69,11 @@ async def run_proxy(target: tuple[str, int], listen_port: int, ready_file: Path 
     proxy = TcpProxy(target, faults)
     server = await asyncio.start_server(proxy.handle, "127.0.0.1", listen_port, backlog=4096)
     port = server.sockets[0].getsockname()[1]
-    control_url, (uv, control_task) = await _serve_control(faults)
+    control_url, control = await _serve_control(faults)
     write_ready(ready_file, {"listen": f"127.0.0.1:{port}", "port": port,
                              "control": control_url})
     try:
         await wait_for_shutdown_signal()
     finally:
         server.close()
-        uv.should_exit = True  # type: ignore[attr-defined]
-        await cancel_and_wait([control_task])  # type: ignore[list-item]
+        await control.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import IO
@@ -43,8 +42,7 @@ class GatewayService:
         await self.gw.start()
         sock = bind(self.config.host, self.config.http_port)
         self.http_url = url_of(sock)
-        self.server, self.task = await start_uvicorn(build_gateway_app(self.gw, self.config.token),
-                                                    sock)
+        self.http = await start_uvicorn(build_gateway_app(self.gw, self.config.token), sock)
         await self.gw.register(self.http_url)
         self.status = asyncio.create_task(self._status_loop())
         return {"name": self.config.name, "http": self.http_url,
@@ -52,9 +50,7 @@ class GatewayService:
 
     async def stop(self) -> None:
         self.status.cancel()
-        self.server.should_exit = True
-        with contextlib.suppress(Exception):
-            await self.task
+        await self.http.stop()
         await self.gw.stop()
         if self._trace_fp:
             self._trace_fp.close()

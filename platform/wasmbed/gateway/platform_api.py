@@ -17,6 +17,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from wasmbed.gateway.cache import GatewayCache
+from wasmbed.http_trust import default_trust
 from wasmbed.reports import MAX_BATCH, Report
 
 log = logging.getLogger("wasmbed.gateway.platform_api")
@@ -34,7 +35,7 @@ class ControlPlane:
         self.gateway = gateway
         self.cache = cache
         self.http = httpx.AsyncClient(
-            base_url=api_url.rstrip("/"),
+            base_url=api_url.rstrip("/"), verify=default_trust(),
             headers={"Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(15.0, connect=5.0, pool=60.0),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import ssl
 import time
 from typing import Any
@@ -21,6 +20,7 @@ from wasmbed.gateway.tls import NotTls, read_client_hello, server_handshake
 from wasmbed.pki.layout import server_context
 from wasmbed.protocol import ProtocolError
 from wasmbed.protocol.link import MessageLink, TraceHook
+from wasmbed.serving import bind
 
 log = logging.getLogger("wasmbed.gateway")
 
@@ -200,7 +200,7 @@ class Gateway:
                 log.warning("waiting for the API server: %s", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        sock = socket.create_server((self.config.host, self.config.tls_port), reuse_port=False)
+        sock = bind(self.config.host, self.config.tls_port, backlog=4096)
         self.tls_port = sock.getsockname()[1]
         self.server = await asyncio.start_server(self._accept, sock=sock, backlog=4096)
         self._tasks = [asyncio.create_task(self.control.flush_forever()),
