@@ -8,17 +8,15 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 MiB = 1024 * 1024
 
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of a process."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise ValueError(f"no VmRSS for pid {pid}")
+    import psutil
+
+    return int(psutil.Process(pid).memory_info().rss)
 
 
 class BodyPusher(threading.Thread):

@@ -346,9 +346,10 @@ def firmware(
     chunk_size: int = typer.Option(1024, help="the gateway's --chunk-size (it sends less "
                                               "when the device announces a smaller frame)"),
 ) -> None:
-    """Real firmware in an emulator: boot-to-banner, boot-to-Connected, deploy-to-Running
-    of a 16 KiB module (on a board without wasm RAM: the largest module it takes, until it
-    completes), flash/RAM use and heap left for wasm apps."""
+    """Real firmware in an emulator: boot-to-banner, boot-to-Connected, the host CPU an
+    idle connected board uses, deploy-to-Running of a 16 KiB module (on a board without
+    wasm RAM: the largest module it takes, until it completes), flash/RAM use and heap left
+    for wasm apps."""
     spec = board_spec(board_name)
     if spec.wasm_ram:
         module = examples.padded(15_800, forever=True)  # a 16 KiB module that keeps running
@@ -372,12 +373,15 @@ def firmware(
     for key, label, unit in (("banner", "boot to banner", "ms"),
                              ("connected", "boot to Connected (enroll + reconnect)", "ms"),
                              ("running", f"deploy to Running ({len(module)} B module)", "ms"),
+                             ("idle_cpu", f"host CPU of the idle, connected board over "
+                                          f"{IDLE_WINDOW_S:.0f} s", "% of a core"),
                              ("free_idle", "heap free, connected, no app", "B"),
                              ("free_app", "heap free, 16 KiB app running", "B")):
         vals = [r[key] for r in rows if key in r]
         if not vals:
             continue
-        fmt = (lambda v: f"{v:.0f}")  # noqa: E731
+        fmt = (lambda v: f"{v:.1f}") if unit.startswith("%") else (
+            lambda v: f"{v:.0f}")
         table.add_row(f"{label} ({unit})", *map(fmt, vals), fmt(sorted(vals)[len(vals) // 2]))
     if not spec.wasm_ram:
         console.print(f"{spec.name} has no wasm RAM: the module is fib grown to "
@@ -417,6 +421,7 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
                  300, "fw-bench Connected", interval=0.05)
         connected = time.perf_counter() - t0
         free_idle = _free_memory(platform)
+        idle_cpu = _cpu_share(board.process.pid, IDLE_WINDOW_S)
         t1 = time.perf_counter()
         platform.api.create_application("sixteen", module, devices=["fw-bench"])
 
@@ -428,12 +433,27 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
         wait_for(running, 300, "the module Running", interval=0.05)
         deployed = time.perf_counter() - t1
         row = {"banner": banner * 1000, "connected": connected * 1000,
-               "running": deployed * 1000, "free_idle": free_idle}
+               "running": deployed * 1000, "free_idle": free_idle, "idle_cpu": idle_cpu}
         if spec.wasm_ram:  # after the module's linear memory
             row["free_app"] = _free_memory(platform, below=free_idle - 65536)
         return row
     finally:
         board.stop()
+
+
+IDLE_WINDOW_S = 3.0
+
+
+def _cpu_share(pid: int | None, seconds: float) -> float:
+    """The share of one host core (%) a process used over a measurement window."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    before = sum(proc.cpu_times()[:2])
+    started = time.perf_counter()
+    time.sleep(seconds)  # the measurement window itself, not a wait for anything
+    used = sum(proc.cpu_times()[:2]) - before
+    return 100.0 * used / (time.perf_counter() - started)
 
 
 def _free_memory(platform: Platform, below: float | None = None) -> float:
@@ -448,14 +468,8 @@ def _free_memory(platform: Platform, below: float | None = None) -> float:
 
 def gateway_counters(gw: GatewayHandle, name: str) -> dict[str, int]:
     """One labelled counter from the gateway's Prometheus /metrics, by its label value."""
-    import httpx
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = httpx.get(f"{gw.http_url}/metrics", timeout=10,
-                     headers={"Authorization": f"Bearer {gw.token}"}).text
-    return {next(iter(sample.labels.values())): int(sample.value)
-            for family in text_string_to_metric_families(text) for sample in family.samples
-            if sample.name == name and sample.labels}
+    return {next(iter(labels.values())): int(value)
+            for labels, value in gw.metric_samples(name) if labels}
 
 
 def pki_client(pki: PkiLayout, directory: Path) -> ssl.SSLContext:

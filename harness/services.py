@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from harness.evidence import Evidence
 from harness.kube import Kube
 from wasmbed.device.provision import provision
@@ -142,6 +144,21 @@ class GatewayHandle:
     def token(self) -> str:
         """This gateway's own credential (what the control plane calls it with)."""
         return self.token_file.read_text().strip()
+
+    def metric_samples(self, name: str) -> list[tuple[dict[str, str], float]]:
+        """The samples called `name` on its Prometheus /metrics (labels, value)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = httpx.get(f"{self.http_url}/metrics", timeout=10,
+                         headers={"Authorization": f"Bearer {self.token}"}).text
+        return [(sample.labels, sample.value)
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples if sample.name == name]
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A sample's value (summed over the labels not given; 0 when it has none yet)."""
+        return sum(value for have, value in self.metric_samples(name)
+                   if all(have.get(k) == v for k, v in labels.items()))
 
     def kill(self) -> None:
         self.process.kill()

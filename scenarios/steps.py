@@ -71,17 +71,6 @@ def entry_history(api: ApiClient, app: str, device: str, since: str, until: str,
     raise AssertionError(f"no {until} for {device} in {app} within {timeout} s: {history}")
 
 
-def gateway_chunks_acked(gateway: Any) -> float:
-    """Deploy chunks the gateway has had acknowledged (its Prometheus counter)."""
-    import httpx
-
-    text = httpx.get(f"{gateway.http_url}/metrics",
-                     headers={"Authorization": f"Bearer {gateway.token}"}).text
-    line = next(ln for ln in text.splitlines()
-                if ln.startswith("wasmbed_gateway_deploy_chunks_total"))
-    return float(line.split()[-1])
-
-
 def kubectl_row(cluster: Any, resource: str, name: str) -> dict[str, str]:
     """`kubectl get RESOURCE NAME` as {column: value}: what an operator sees with the
     ordinary tools (the CRDs' printer columns)."""

@@ -66,8 +66,21 @@ def test_a_lost_module_sends_a_running_entry_back_to_pending():
     lost = {"moduleId": "a@1", "state": None, "lost": True, "outputs": []}
     entry = merge_reports({"d": running}, {"d": lost})["d"]
     assert entry["phase"] == "Pending" and "no longer runs it" in entry["error"]
-    redeploying = {"moduleId": "a@1", "phase": "Deploying", "outputs": []}
+    redeploying = {"moduleId": "a@1", "phase": "Deploying", "outputs": [],
+                   "lostAt": entry["lostAt"]}  # merge patches keep it when it deploys again
     assert merge_reports({"d": redeploying}, {"d": lost}) == {}  # no loop while it deploys
+
+
+def test_a_module_lost_before_it_ran_is_deployed_again():
+    """Delivered, then power lost before it ran: the entry still says Deploying."""
+    deploying = {"moduleId": "a@1", "phase": "Deploying", "outputs": []}
+    lost = {"moduleId": "a@1", "state": None, "lost": True, "outputs": [], "at": "t1"}
+    entry = merge_reports({"d": deploying}, {"d": lost})["d"]
+    assert entry["phase"] == "Pending" and entry["lostAt"] == "t1"
+    again = {**entry, "phase": "Deploying"}
+    assert merge_reports({"d": again}, {"d": lost}) == {}
+    lost_again = {**lost, "at": "t2"}  # a second loss, later
+    assert merge_reports({"d": again}, {"d": lost_again})["d"]["phase"] == "Pending"
 
 
 class RecordingGateways:

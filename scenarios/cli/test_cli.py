@@ -93,9 +93,13 @@ def test_deploy_wait_logs_and_delete(platform, connected_device, tmp_path):
     assert "1/1 running or completed" in done.stdout
     logs = run_cli("app", "logs", "hello", cwd=tmp_path, env=env).stdout
     assert f"{name} #1 log: hello from wasm" in logs
+    # more memory than the device has: Failed without ever Running (a module that traps as
+    # it starts may be seen Running first, and Running is what --wait waits for)
     trap = Path(examples.__file__).with_name("trap.wat")
-    failed = run_cli("app", "deploy", str(trap), "--to", name, "--wait", cwd=tmp_path, env=env)
+    failed = run_cli("app", "deploy", str(trap), "--to", name, "--memory-limit", "1048576",
+                     "--wait", cwd=tmp_path, env=env)
     assert failed.returncode == 1 and f"trap failed on {name}" in failed.stderr
+    assert "bytes of wasm RAM" in failed.stderr  # and why
     missing = run_cli("app", "deploy", str(wat), "--to", "nobody", "--name", "lonely",
                       cwd=tmp_path, env=env)
     assert "device 'nobody' is not registered" in missing.stderr

@@ -16,7 +16,6 @@ from scenarios.steps import (
     app_phase,
     device_phase,
     devices_phase,
-    gateway_chunks_acked,
     kubectl_row,
 )
 from wasmbed import examples
@@ -157,7 +156,7 @@ def test_gateway_restart_mid_deployment_resumes(api, connected_device, gateway, 
     api.create_application("bulky", wasm, devices=[name])
 
     def chunks_acked() -> object:
-        n = gateway_chunks_acked(gateway)
+        n = gateway.metric("wasmbed_gateway_deploy_chunks_total")
         return n if n >= 8 else Seen(n)
 
     with allure.step("kill -9 the gateway after a few chunks were acknowledged"):

@@ -3,11 +3,16 @@ everything recovers, observed through the API."""
 
 from __future__ import annotations
 
+import json
+
 import allure
+import httpx
 import pytest
 
-from scenarios.steps import app_device_phase, device_phase, devices_phase
+from scenarios.steps import app_device_phase, device_phase, devices_phase, entry_history
 from wasmbed import examples
+from wasmbed.controllers.application import LOST
+from wasmbed.waiting import Seen
 
 pytestmark = [allure.feature("Faults"), pytest.mark.fault("process")]
 
@@ -58,3 +63,28 @@ def test_reports_queued_while_api_down(api, platform, connected_device, faults, 
         return (len(vals) >= 20 and not gaps) or vals[-5:]
 
     wait_for(values_after_restart, 30, "20 consecutive counter values, none lost")
+
+
+@allure.story("A device that loses power after a module was delivered, before it ran, gets "
+              "it again")
+def test_power_lost_between_delivery_and_start_redeploys(api, gateway, virtual_devices,
+                                                         faults, wait_for):
+    """The gateway's transfer is done (commit acknowledged), so it will not send the module
+    again by itself; the device comes back running nothing. The API must notice, not show
+    Deploying for ever."""
+    fleet = virtual_devices(1, start_delay_ms=60_000)  # delivered, then never started
+    name = fleet.names[0]
+    wait_for(lambda: device_phase(api, name, "Connected"), 20, f"{name} Connected")
+    since = api.request("GET", "/api/v1/applications")["resourceVersion"]
+    api.create_application("late", examples.padded(2048, forever=True), devices=[name])
+    committed = "wasmbed_gateway_deployments_total"
+    wait_for(lambda: gateway.metric(committed, result="committed") >= 1 or Seen("not yet"), 20,
+             "the gateway's transfer committed", ignore=(httpx.HTTPError,))
+    assert app_device_phase(api, "late", name, "Deploying")
+    faults.kill(fleet.process)
+    fleet.process.set_arg("--profile", json.dumps({"start_delay_ms": 0}))
+    faults.restart(fleet.process)  # the same device, booting again, with its certificate
+    history = entry_history(api, "late", name, since, until="Running")
+    with allure.step(f"phases seen: {history}"):
+        assert ("Pending", LOST) in history
+        assert history[-1] == ("Running", None)

@@ -75,7 +75,8 @@ async def _apply(store: Store, gateway: str, e: Report) -> None:
             "heartbeat": {"uptimeMs": e.uptimeMs, "freeMemory": e.freeMemory,
                           "runningApps": running}})
         if previous != running:
-            await _forget_lost_modules(store, e.device, set(running), at)
+            await _forget_lost_modules(store, e.device, set(running), at,
+                                       new_session=previous is None)
     elif isinstance(e, SessionEnded):
         dev = await store.get("Device", e.device)
         conn = (dev.get("status") or {}).get("connection") or {}
@@ -87,14 +88,19 @@ async def _apply(store: Store, gateway: str, e: Report) -> None:
         await _apply_app(store, e, at)
 
 
-async def _forget_lost_modules(store: Store, device: str, running: set[str], at: str) -> None:
+async def _forget_lost_modules(store: Store, device: str, running: set[str], at: str,
+                               new_session: bool) -> None:
     """A device that no longer runs a module it said was running (it lost power, say): the
     fact is recorded as lost, and the application controller deploys the module again, so
-    the API never shows Running for a module that is not running."""
+    the API never shows Running for a module that is not running. In the first heartbeat of
+    a session, a module still being deployed counts too: power lost after the gateway
+    delivered it and before it ran, nobody would send it again (one whose delivery was cut
+    short, the gateway resumes; asking it again for that one changes nothing)."""
+    states = {"RUNNING", "DEPLOYING"} if new_session else {"RUNNING"}
     apps, _ = await store.list("Application")
     for app in apps:
         facts = ((app.get("status") or {}).get("moduleReports") or {}).get(device)
-        if facts and facts.get("state") == "RUNNING" and facts.get("moduleId") not in running:
+        if facts and facts.get("state") in states and facts.get("moduleId") not in running:
             await store.patch_status("Application", app["metadata"]["name"], {
                 "moduleReports": {device: {**facts, "state": None, "lost": True,
                                            "outputs": [], "at": at}}})

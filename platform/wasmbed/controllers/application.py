@@ -42,15 +42,18 @@ def merge_reports(entries: dict[str, dict[str, Any]],
     """The entries the devices' facts (status.moduleReports, written from gateway reports)
     change: per module, a phase only moves forward (a late or repeated report cannot turn
     Running back into Deploying), outputs are the device's; a module the device lost sends
-    a Running entry back to Pending, to be deployed again."""
+    a Running or Deploying entry back to Pending, to be deployed again. `lostAt` marks the
+    loss handled: the entry keeps it while it deploys again, so the same fact cannot send
+    it back twice."""
     changed = {}
     for dev, entry in entries.items():
         facts = reports.get(dev)
         if not facts or facts.get("moduleId") != entry.get("moduleId"):
             continue
         new = dict(entry)
-        if facts.get("lost") and entry.get("phase") == "Running":
-            new.update(phase="Pending", error=LOST)
+        if facts.get("lost") and entry.get("phase") in ("Running", "Deploying") and \
+                ("lostAt" not in entry or entry["lostAt"] != facts.get("at")):
+            new.update(phase="Pending", error=LOST, lostAt=facts.get("at"))
         elif facts.get("state") in APP_PHASES:
             phase = APP_PHASES[facts["state"]]
             if RANK.get(phase, 0) > RANK.get(entry.get("phase", ""), 0):

@@ -76,6 +76,7 @@ class DeviceProfile:
     max_module_size: int = 64 * 1024
     max_apps: int = 4
     ack_delay_ms: int = 0  # slow down chunk acks (to catch a deployment mid-flight)
+    start_delay_ms: int = 0  # between commit and running, as a board parsing a large module
     protocol: int = 2  # the newest protocol version it speaks (1: as older firmware does)
     reconnect_min_s: float = 0.2
     reconnect_max_s: float = 5.0
@@ -386,6 +387,8 @@ class VirtualDevice:
         return DeployAck(mod.module_id, DeployStep.COMMIT, size, True)
 
     async def _start(self, mod: _Module) -> None:
+        if self.profile.start_delay_ms:
+            await asyncio.sleep(self.profile.start_delay_ms / 1000)
         await self._report(mod, AppState.RUNNING)
         assert mod.runner
         result = await asyncio.to_thread(mod.runner.run)

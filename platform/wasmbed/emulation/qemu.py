@@ -74,8 +74,9 @@ class QemuBoard(EmulatedBoard):
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         for label in ("console", "link"):
             port = self.ports.get(label, 0)
-            argv += ["-chardev",
-                     f"socket,id={label},host=127.0.0.1,port={port},server=on,wait=off",
+            # nodelay: with Nagle each message waited ~40 ms for the peer's delayed ACK
+            argv += ["-chardev", f"socket,id={label},host=127.0.0.1,port={port},server=on,"
+                                 "wait=off,nodelay=on",
                      "-serial", f"chardev:{label}"]
         for path, addr in self.loads:
             argv += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
