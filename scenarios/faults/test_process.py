@@ -88,3 +88,13 @@ def test_power_lost_between_delivery_and_start_redeploys(api, gateway, virtual_d
     with allure.step(f"phases seen: {history}"):
         assert ("Pending", LOST) in history
         assert history[-1] == ("Running", None)
+
+
+@allure.story("A device simulator stops at once on SIGTERM, also while a module runs")
+def test_simulator_stops_while_a_module_runs(api, connected_device, wait_for):
+    name, fleet = connected_device()
+    api.create_application("counter", examples.wasm("counter"), devices=[name])
+    wait_for(lambda: app_device_phase(api, "counter", name, "Running"), 20, "counter Running")
+    code = fleet.process.stop(timeout=5.0)
+    assert code == 0, f"the simulator did not exit by itself (exit {code}): a module's " \
+                      "thread kept it alive"

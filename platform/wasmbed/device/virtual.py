@@ -182,6 +182,7 @@ class VirtualDevice:
                 if self.link:
                     self.link.abort()
                     self.link = None
+                self._power_off()
                 raise
             finally:
                 if self.link:
@@ -194,6 +195,14 @@ class VirtualDevice:
             base = min(self.profile.reconnect_max_s, self.profile.reconnect_min_s * 2**attempt)
             attempt = min(attempt + 1, 16)
             await asyncio.sleep(base * random.uniform(0.5, 1.0))
+
+    def _power_off(self) -> None:
+        """Stop every module at once: each runs in a thread of its own, which would keep
+        the process alive after its event loop ends (a module that never returns, for
+        ever)."""
+        for mod in self.modules.values():
+            if mod.runner:
+                mod.runner.stop()
 
     async def _session(self) -> bool:
         async with self.connect_slots or contextlib.nullcontext():
