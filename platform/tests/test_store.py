@@ -105,6 +105,26 @@ async def test_watch_waits_for_new_events(store):
     assert await asyncio.wait_for(task, 10) == [("ADDED", "late")]
 
 
+async def test_a_watch_of_one_kind_finds_its_events_among_many_of_another(tmp_path):
+    """A gateway's events among a fleet's: more than one page (500) of other kinds before,
+    between and after them, while the watch waits and when it resumes (embedded: its
+    watches page through one table of events of every kind)."""
+    store = EmbeddedStore(tmp_path / "store.sqlite")
+    _, rv = await store.list("Gateway")
+    task = asyncio.create_task(events_of(store, "Gateway", rv, 2))
+    await asyncio.sleep(0)  # the watcher waits, with nothing of its kind yet
+    for i in range(600):
+        await store.create(dev(f"d{i}"))
+    await store.create(new_resource("Gateway", "g1", {"endpoint": "http://127.0.0.1:1"}))
+    for i in range(600):
+        await store.patch_status("Device", f"d{i}", {"phase": "Connected"})
+    await store.create(new_resource("Gateway", "g2", {"endpoint": "http://127.0.0.1:1"}))
+    assert await asyncio.wait_for(task, 30) == [("ADDED", "g1"), ("ADDED", "g2")]
+    again = await asyncio.wait_for(events_of(store, "Gateway", rv, 2), 30)
+    assert again == [("ADDED", "g1"), ("ADDED", "g2")]
+    await store.close()
+
+
 async def test_watch_from_trimmed_history_is_gone(store):
     await store.create(dev("a"))
     if isinstance(store, EmbeddedStore):  # history=50, trimmed every 1000 writes (on

@@ -11,11 +11,13 @@ from wasmbed.credentials import Principal
 from wasmbed.httperrors import api_error
 
 
-def context(request: Request) -> ApiContext:
+# async, though they do not await: FastAPI runs a plain `def` dependency in a worker thread,
+# two thread hops per request for a dictionary lookup.
+async def context(request: Request) -> ApiContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     """The caller, established by the RequestGuard before the body was read."""
     return request.state.principal  # type: ignore[no-any-return]
 

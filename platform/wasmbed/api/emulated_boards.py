@@ -160,7 +160,7 @@ class BoardManager:
                 await self.stop(name)
 
 
-def _manager(request: Request) -> BoardManager:
+async def _manager(request: Request) -> BoardManager:
     boards: BoardManager | None = request.app.state.boards
     if boards is None:
         raise api_error(501, "NotImplemented", "this API server runs no emulated boards",

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS labels (
 );
 CREATE INDEX IF NOT EXISTS labels_by_value ON labels(kind, key, value);
 """
+WATCH_PAGE = 500  # events a watch reads per query
 LABELS_INDEXED = 1  # PRAGMA user_version from which the labels table is complete
 
 
@@ -249,15 +250,23 @@ class EmbeddedStore(Store):
             )
         while True:
             changed = self._changed
+            # Read up to the newest event, and move past it even when none is of our kind:
+            # a watch that stayed at its own kind's last event scanned every later event of
+            # the others at each wake-up (a storm of Device writes made a Gateway watch
+            # quadratic).
+            head = self.db.execute("SELECT MAX(rv) FROM events").fetchone()[0] or 0
             rows = self.db.execute(
-                "SELECT rv, type, body FROM events WHERE rv > ? AND kind=? ORDER BY rv LIMIT 500",
-                (last, kind),
+                "SELECT rv, type, body FROM events WHERE rv > ? AND rv <= ? AND kind=? "
+                "ORDER BY rv LIMIT ?", (last, head, kind, WATCH_PAGE),
             ).fetchall()
+            complete = len(rows) < WATCH_PAGE
             for rv, etype, body in rows:
                 last = rv
                 yield WatchEvent(etype, json.loads(body))
-            if not rows:
-                await changed.wait()
+            if complete:
+                last = max(last, head)
+                if not rows:
+                    await changed.wait()
 
     async def close(self) -> None:
         self.db.close()
