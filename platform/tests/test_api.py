@@ -116,6 +116,31 @@ def test_enrollment_decisions(client, server):
     assert not bad["accepted"] and "publicKey" in bad["reason"]
 
 
+def test_enrollments_in_one_batch_are_decided_one_by_one(client, server):
+    """What a gateway sends in an enrollment storm: one request, an answer per device, in
+    order, each the answer the single-device route gives."""
+    gw = as_gateway(client, server, "g")
+    client.put("/api/v1/admin/pairing-mode", json={"enabled": True, "timeoutSeconds": 60})
+    item = {"bootstrapSerial": "1", "board": "virtual", "firmwareVersion": "x",
+            "capabilities": {"wasmRam": 1, "maxModuleSize": 1}}
+    keys = [key_b64(), "xx", key_b64()]
+    r = client.post("/api/v1/enrollments/batch", headers=gw, json={
+        "gateway": "g", "requests": [{**item, "publicKey": k} for k in keys]})
+    assert r.status_code == 200, r.text
+    first, bad, third = r.json()["results"]
+    assert first["accepted"] and third["accepted"] and first["deviceId"] != third["deviceId"]
+    assert not bad["accepted"] and "publicKey" in bad["reason"]
+    single = client.post("/api/v1/enrollments", headers=gw,
+                         json={**item, "gateway": "g", "publicKey": keys[0]}).json()
+    assert single["deviceId"] == first["deviceId"]  # the same decision either way
+    other = client.post("/api/v1/enrollments/batch", headers=gw,
+                        json={"gateway": "h", "requests": [{**item, "publicKey": keys[0]}]})
+    assert other.status_code == 403  # a gateway enrolls under its own name only
+    empty = client.post("/api/v1/enrollments/batch", headers=gw,
+                        json={"gateway": "g", "requests": []})
+    assert empty.status_code == 422
+
+
 def test_websocket_watch_streams_and_resumes(client, server):
     with client.websocket_connect(f"/api/v1/watch?kinds=devices&token={server.token}") as ws:
         client.post("/api/v1/devices", json={"name": "w1"})

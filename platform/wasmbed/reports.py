@@ -17,6 +17,9 @@ DeviceName = Annotated[str, Field(min_length=1, max_length=64)]
 ModuleId = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(max_length=1024)]
 MAX_BATCH = 500
+# enrollments per batch request (POST /api/v1/enrollments/batch): ~1.5 KB each, so a full
+# batch stays under the API's 64 KiB body limit
+MAX_ENROLLMENT_BATCH = 64
 
 
 class _Report(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from wasmbed.compile import MAX_SOURCE
 from wasmbed.names import NAME, Labels, ResourceName
+from wasmbed.reports import MAX_ENROLLMENT_BATCH
 
 __all__ = ["NAME", "Labels", "ResourceName"]
 
@@ -84,14 +85,25 @@ class GatewayRegistration(BaseModel):
     config: dict[str, int] = Field({}, max_length=16)
 
 
-class EnrollmentRequest(BaseModel):
-    gateway: str = Field(pattern=NAME, max_length=63,
-                         description="must be the calling gateway's own name")
+class EnrollmentFacts(BaseModel):
+    """What a device presented when it asked to enroll."""
+
     publicKey: str = Field(max_length=1024)
     bootstrapSerial: str = Field(max_length=64)
     board: str = Field(max_length=64)
     firmwareVersion: str = Field(max_length=64)
     capabilities: dict[str, int] = Field({}, max_length=16)
+
+
+class EnrollmentRequest(EnrollmentFacts):
+    gateway: str = Field(pattern=NAME, max_length=63,
+                         description="must be the calling gateway's own name")
+
+
+class EnrollmentBatch(BaseModel):
+    gateway: str = Field(pattern=NAME, max_length=63,
+                         description="must be the calling gateway's own name")
+    requests: list[EnrollmentFacts] = Field(min_length=1, max_length=MAX_ENROLLMENT_BATCH)
 
 
 class Reports(BaseModel):

@@ -17,6 +17,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from wasmbed.gateway.cache import GatewayCache
+from wasmbed.gateway.enrollment_batcher import EnrollmentBatcher
 from wasmbed.http_trust import default_trust
 from wasmbed.reports import MAX_BATCH, Report
 
@@ -40,13 +41,14 @@ class ControlPlane:
             timeout=httpx.Timeout(15.0, connect=5.0, pool=60.0),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
-        self._enrollments = asyncio.Semaphore(16)  # queue here, not in the HTTP pool
+        self.enrollments = EnrollmentBatcher(self._enroll_one, self._enroll_batch)
         self._pending = asyncio.Event()
         self.last_ok: float | None = None
         self.registration: dict[str, Any] | None = None
         self.reregistrations = 0
 
     async def close(self) -> None:
+        await self.enrollments.close()
         await self.http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -90,9 +92,16 @@ class ControlPlane:
         return await self._call("GET", "/api/v1/pki/trust")
 
     async def enroll(self, request: dict[str, Any]) -> dict[str, Any]:
-        async with self._enrollments:
-            return await self._call("POST", "/api/v1/enrollments",
-                                    json={**request, "gateway": self.gateway})
+        return await self.enrollments.enroll(request)
+
+    async def _enroll_one(self, request: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", "/api/v1/enrollments",
+                                json={**request, "gateway": self.gateway})
+
+    async def _enroll_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        answer = await self._call("POST", "/api/v1/enrollments/batch",
+                                  json={"gateway": self.gateway, "requests": requests})
+        return list(answer["results"])
 
     def post(self, report: Report) -> None:
         """Queue a report (durably: it is in the cache's outbox when this returns) and wake

@@ -10,7 +10,12 @@ from fastapi import APIRouter
 from wasmbed.api import gateway_registry
 from wasmbed.api.deps import Caller, Ctx, as_gateway
 from wasmbed.api.enrollment import enroll
-from wasmbed.api.models import EnrollmentRequest, GatewayRegistration, ResourceName
+from wasmbed.api.models import (
+    EnrollmentBatch,
+    EnrollmentRequest,
+    GatewayRegistration,
+    ResourceName,
+)
 from wasmbed.api.reports import apply_reports
 from wasmbed.reports import ReportBatch
 
@@ -18,7 +23,8 @@ router = APIRouter(tags=["gateway protocol"])
 # (method, path regex) of these routes: the only ones a gateway credential opens
 GATEWAY_ROUTES = [("PUT", r"/api/v1/gateways/[^/]+/registration"),
                   ("POST", r"/api/v1/gateways/[^/]+/reports"),
-                  ("POST", r"/api/v1/enrollments"), ("GET", r"/api/v1/pki/trust")]
+                  ("POST", r"/api/v1/enrollments"), ("POST", r"/api/v1/enrollments/batch"),
+                  ("GET", r"/api/v1/pki/trust")]
 
 
 @router.put("/gateways/{name}/registration")
@@ -44,10 +50,24 @@ async def reports(ctx: Ctx, caller: Caller, name: ResourceName,
 @router.post("/enrollments")
 async def enrollments(ctx: Ctx, caller: Caller, body: EnrollmentRequest) -> dict[str, Any]:
     as_gateway(caller, body.gateway)
-    result = await enroll(ctx, body)
+    return await _enroll(ctx, body)
+
+
+@router.post("/enrollments/batch")
+async def enrollment_batch(ctx: Ctx, caller: Caller, body: EnrollmentBatch) -> dict[str, Any]:
+    """Several devices' enrollments in one request (a gateway in an enrollment storm): the
+    answers, in order, are what `POST /enrollments` answers for each."""
+    as_gateway(caller, body.gateway)
+    return {"results": [await _enroll(ctx, EnrollmentRequest(**facts.model_dump(),
+                                                             gateway=body.gateway))
+                        for facts in body.requests]}
+
+
+async def _enroll(ctx: Ctx, request: EnrollmentRequest) -> dict[str, Any]:
+    result = await enroll(ctx, request)
     if result.get("deviceId"):
-        ctx.events.record(result["deviceId"], "enrolled", gateway=body.gateway,
-                          board=body.board, firmware=body.firmwareVersion)
+        ctx.events.record(result["deviceId"], "enrolled", gateway=request.gateway,
+                          board=request.board, firmware=request.firmwareVersion)
     return result
 
 
