@@ -33,6 +33,7 @@ from wasmbed.emulation.provisioning import write_blob
 from wasmbed.pki import PkiLayout
 from wasmbed.pki.layout import client_context
 from wasmbed.processes import ManagedProcess, ProcessGroup
+from wasmbed.protocol.enums import AppState, DeployStep
 from wasmbed.waiting import Seen, wait_for
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -373,6 +374,11 @@ def firmware(
     for key, label, unit in (("banner", "boot to banner", "ms"),
                              ("connected", "boot to Connected (enroll + reconnect)", "ms"),
                              ("running", f"deploy to Running ({len(module)} B module)", "ms"),
+                             ("transfer", "  of which: DeployBegin to the last chunk's ack",
+                              "ms"),
+                             ("chunk_rtt", "    one chunk's round trip, median", "ms"),
+                             ("commit", "  commit: sha256 + wasm3 parse, load, link", "ms"),
+                             ("instantiate", "  commit acked to RUNNING reported", "ms"),
                              ("idle_cpu", f"host CPU of the idle, connected board over "
                                           f"{IDLE_WINDOW_S:.0f} s", "% of a core"),
                              ("free_idle", "heap free, connected, no app", "B"),
@@ -433,7 +439,8 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
         wait_for(running, 300, "the module Running", interval=0.05)
         deployed = time.perf_counter() - t1
         row = {"banner": banner * 1000, "connected": connected * 1000,
-               "running": deployed * 1000, "free_idle": free_idle, "idle_cpu": idle_cpu}
+               "running": deployed * 1000, "free_idle": free_idle, "idle_cpu": idle_cpu,
+               **deployment_phases(ev.path(f"{gw.name}-trace", ".jsonl"))}
         if spec.wasm_ram:  # after the module's linear memory
             row["free_app"] = _free_memory(platform, below=free_idle - 65536)
         return row
@@ -442,6 +449,38 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
 
 
 IDLE_WINDOW_S = 3.0
+
+
+def deployment_phases(trace: Path) -> dict[str, float]:
+    """Where a deployment's time went, from the gateway's protocol trace (ms): the chunks'
+    transfer, the median chunk round trip, the commit (the device checks the hash and
+    parses the module with wasm3) and commit-acknowledged to the device's RUNNING report
+    (instantiation)."""
+    frames = [json.loads(line) for line in trace.read_text().splitlines()]
+    at: dict[str, float] = {}
+    sent: dict[int, float] = {}
+    round_trips: list[float] = []
+    for f in frames:
+        kind, fields = f["type"], f["fields"]
+        if f["dir"] == "gateway->device":
+            if kind == "DeployBegin":
+                at.setdefault("begin", f["ts"])
+            elif kind == "DeployChunk":
+                sent[f["id"]] = f["ts"]
+            elif kind == "DeployCommit":
+                at["commit"] = f["ts"]
+        elif kind == "DeployAck" and fields["step"] == DeployStep.CHUNK and f["id"] in sent:
+            round_trips.append(f["ts"] - sent.pop(f["id"]))
+        elif kind == "DeployAck" and fields["step"] == DeployStep.COMMIT:
+            at["committed"] = f["ts"]
+        elif kind == "AppStatus" and fields["state"] == AppState.RUNNING:
+            at.setdefault("running", f["ts"])
+    if not {"begin", "commit", "committed", "running"} <= set(at):
+        return {}
+    return {"transfer": (at["commit"] - at["begin"]) * 1000,
+            "chunk_rtt": pct(round_trips, 0.5) * 1000,
+            "commit": (at["committed"] - at["commit"]) * 1000,
+            "instantiate": (at["running"] - at["committed"]) * 1000}
 
 
 def _cpu_share(pid: int | None, seconds: float) -> float:
