@@ -22,7 +22,7 @@ from rich.table import Table
 
 from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
 from harness.evidence import Evidence
-from harness.firmware import build_firmware
+from harness.firmware import SHARED_BUILD, build_firmware
 from harness.nginx_peer import NginxMissing, start_nginx
 from harness.services import Cluster, GatewayHandle, Platform
 from wasmbed import examples
@@ -359,7 +359,7 @@ def firmware(
     rows: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="wasmbed-fwbench-") as tmp:
         root = Path(tmp)
-        elf = build_firmware(spec, root / "build")
+        elf = build_firmware(spec, SHARED_BUILD)
         size = json.loads(Path(f"{elf}.size.json").read_text())
         for i in range(runs):
             group = ProcessGroup()

@@ -1,8 +1,10 @@
-"""Boards for scenarios: the firmware is built once per session and board, then each test
-gets fresh emulator processes (wasmbed.emulation.factory picks QEMU or Renode)."""
+"""Boards for scenarios: the firmware is built once per change and board (an incremental
+build shared by workers and sessions), then each test gets fresh emulator processes
+(wasmbed.emulation.factory picks QEMU or Renode)."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -20,11 +22,22 @@ class ToolchainMissing(EmulatorUnavailable):
     pytest fixtures turn it into a skip, Robot keywords into a skipped test."""
 
 
+# Where the harness builds firmware and apps: the Makefile's own build dir, shared by every
+# xdist worker, nested session (lab tests) and benchmark, so each board compiles once per
+# change rather than once per process that needs it (make is incremental).
+SHARED_BUILD = FIRMWARE_DIR / "build"
+
+
 def make(target: str, build_dir: Path, *variables: str, timeout: float = 900) -> None:
-    """`make <target>` of the firmware Makefile (incremental), into `build_dir`."""
-    result = subprocess.run(
-        ["make", "-s", target, *variables, f"BUILD={build_dir}", f"PYTHON={sys.executable}"],
-        cwd=FIRMWARE_DIR, capture_output=True, text=True, timeout=timeout)
+    """`make <target>` of the firmware Makefile (incremental), into `build_dir`; one make
+    at a time per build dir (others wait for it, then find their target up to date)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".make.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(
+            ["make", "-s", target, *variables, f"BUILD={build_dir}",
+             f"PYTHON={sys.executable}"],
+            cwd=FIRMWARE_DIR, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"make {' '.join([target, *variables])} failed:\n{result.stdout}\n"
                            f"{result.stderr}")

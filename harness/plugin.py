@@ -26,7 +26,7 @@ from harness.allure_results import group_defects, hide_anonymous_finalizers
 from harness.browser import BrowserMissing, chromium_page
 from harness.evidence import Evidence
 from harness.faults import Faults
-from harness.firmware import build_apps, build_firmware, start_board
+from harness.firmware import SHARED_BUILD, build_apps, build_firmware, start_board
 from harness.kube import Kube
 from harness.lab.targets import LAB, is_lab, lab_config, lab_targets, target_id, wait_limit
 from harness.services import (
@@ -470,11 +470,11 @@ def virtual_devices(platform: Platform, gateway: GatewayHandle, processes: Proce
 
 
 @pytest.fixture(scope="session")
-def firmware_build(request: pytest.FixtureRequest,
-                   tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """build(board) -> ELF path; each board is built once per session, unless --firmware
-    gave an image for it."""
-    build_dir = tmp_path_factory.mktemp("firmware-build")
+def firmware_build(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """build(board) -> ELF path, from the shared incremental build in firmware/build (a
+    board compiles once per change, whichever worker or session asks first), unless
+    --firmware gave an image for it."""
+    build_dir = SHARED_BUILD
     built: dict[str, Path] = dict(given_firmware(request.config))
 
     def build(name: str) -> Path:
@@ -503,10 +503,10 @@ def _record_firmware(board: str, elf: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def firmware_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def firmware_apps() -> dict[str, bytes]:
     """The C example apps (hello, counter, trap, spin) compiled to wasm: name -> bytes."""
     try:
-        return build_apps(tmp_path_factory.mktemp("apps"))
+        return build_apps(SHARED_BUILD)
     except EmulatorUnavailable as exc:
         pytest.skip(str(exc))
 

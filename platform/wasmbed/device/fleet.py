@@ -76,6 +76,9 @@ async def _print_changes(devices: list[VirtualDevice], every: float = 0.2) -> No
         await asyncio.sleep(every)
 
 
+SHUTDOWN_S = 3.0  # a fleet stopping waits this long for its devices to unwind
+
+
 async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_name: str,
                     profile: DeviceProfile, ready_file: Path | None,
                     trace_file: Path | None, stats_file: Path | None = None,
@@ -98,7 +101,11 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
     try:
         await wait_for_shutdown_signal()
     finally:
-        await cancel_and_wait(tasks)
+        for dev in devices:
+            dev.stop()
+        if not await cancel_and_wait(tasks, timeout=SHUTDOWN_S):
+            print(f"some devices did not stop within {SHUTDOWN_S:.0f} s; exiting anyway",
+                  flush=True)
         if trace_fp:
             trace_fp.close()
 

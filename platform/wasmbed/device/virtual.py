@@ -134,6 +134,7 @@ class VirtualDevice:
         self.interval = 30.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self._beats_sent: dict[int, float] = {}
         self._last_ack = time.monotonic()
         self.heartbeat_rtts: deque[float] = deque(maxlen=256)  # seconds, newest last
@@ -162,10 +163,23 @@ class VirtualDevice:
     # --- main loop ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Connect forever, with exponential backoff and jitter between attempts."""
+        """Connect forever, with exponential backoff and jitter between attempts; when
+        cancelled (the simulator stops), every module stops too."""
+        try:
+            await self._connect_forever()
+        finally:
+            self._power_off()
+
+    def stop(self) -> None:
+        """No more connection attempts. Cancelling is not enough on its own: a device whose
+        cancellation got lost (asyncio.wait_for can drop one on Python 3.11) went on
+        reconnecting, and its simulator ignored SIGTERM until it was killed."""
+        self._stopping = True
+
+    async def _connect_forever(self) -> None:
         self._loop = asyncio.get_running_loop()
         attempt = 0
-        while True:
+        while not self._stopping:
             established = False
             try:
                 established = await self._session()
@@ -182,7 +196,6 @@ class VirtualDevice:
                 if self.link:
                     self.link.abort()
                     self.link = None
-                self._power_off()
                 raise
             finally:
                 if self.link:

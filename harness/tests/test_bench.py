@@ -1,0 +1,49 @@
+"""A smoke run of each benchmark, so `./run bench` does not rot between the runs a person
+makes: small sizes, figures printed and never asserted (only that each figure is there)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from wasmbed.paths import REPO
+
+
+def bench(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "harness.bench", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def figure(output: str, label: str) -> str:
+    found = re.search(rf"│\s+{re.escape(label)}\s*│ ([^│]+?)\s*│", output)
+    assert found, f"no {label!r} row in:\n{output}"
+    return found.group(1)
+
+
+def test_gateway_bench_on_50_devices():
+    out = bench("gateway", "--devices", "50", "--fleets", "1", "--hold", "2",
+                "--handshakes", "50", "--concurrency", "8")
+    assert figure(out, "devices Connected at end") == "50"
+    for label in ("heartbeat round trip p99", "gateway RSS per device",
+                  "ratio gateway / bare"):
+        figure(out, label)
+    if shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"):
+        figure(out, "ratio gateway / NGINX")
+
+
+def test_firmware_bench_deploys_once():
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        pytest.skip("needs the firmware toolchain and QEMU: ./run test installs them")
+    out = bench("firmware", "--runs", "1")
+    for label in ("deploy to Running (15970 B module) (ms)",
+                  "commit: sha256 + wasm3 parse, load, link (ms)",
+                  "host CPU of the idle, connected board over 3 s (% of a core)"):
+        figure(out, label)
