@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -85,6 +85,11 @@ class GatewayRegistration(BaseModel):
     config: dict[str, int] = Field({}, max_length=16)
 
 
+# the calling gateway's own name, in what a gateway sends for its devices
+GatewayName = Annotated[str, Field(pattern=NAME, max_length=63,
+                                   description="must be the calling gateway's own name")]
+
+
 class EnrollmentFacts(BaseModel):
     """What a device presented when it asked to enroll."""
 
@@ -96,13 +101,11 @@ class EnrollmentFacts(BaseModel):
 
 
 class EnrollmentRequest(EnrollmentFacts):
-    gateway: str = Field(pattern=NAME, max_length=63,
-                         description="must be the calling gateway's own name")
+    gateway: GatewayName
 
 
 class EnrollmentBatch(BaseModel):
-    gateway: str = Field(pattern=NAME, max_length=63,
-                         description="must be the calling gateway's own name")
+    gateway: GatewayName
     requests: list[EnrollmentFacts] = Field(min_length=1, max_length=MAX_ENROLLMENT_BATCH)
 
 

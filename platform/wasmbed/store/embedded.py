@@ -254,7 +254,7 @@ class EmbeddedStore(Store):
             # a watch that stayed at its own kind's last event scanned every later event of
             # the others at each wake-up (a storm of Device writes made a Gateway watch
             # quadratic).
-            head = self.db.execute("SELECT MAX(rv) FROM events").fetchone()[0] or 0
+            head = self._current_rv()
             rows = self.db.execute(
                 "SELECT rv, type, body FROM events WHERE rv > ? AND rv <= ? AND kind=? "
                 "ORDER BY rv LIMIT ?", (last, head, kind, WATCH_PAGE),

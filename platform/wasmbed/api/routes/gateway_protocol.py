@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from wasmbed.api import gateway_registry
+from wasmbed.api.context import ApiContext
 from wasmbed.api.deps import Caller, Ctx, as_gateway
 from wasmbed.api.enrollment import enroll
 from wasmbed.api.models import (
@@ -63,7 +64,7 @@ async def enrollment_batch(ctx: Ctx, caller: Caller, body: EnrollmentBatch) -> d
                         for facts in body.requests]}
 
 
-async def _enroll(ctx: Ctx, request: EnrollmentRequest) -> dict[str, Any]:
+async def _enroll(ctx: ApiContext, request: EnrollmentRequest) -> dict[str, Any]:
     result = await enroll(ctx, request)
     if result.get("deviceId"):
         ctx.events.record(result["deviceId"], "enrolled", gateway=request.gateway,
