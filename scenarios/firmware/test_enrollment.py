@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import allure
 import pytest
 
@@ -32,6 +34,26 @@ def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned,
     assert dev["status"]["capabilities"] == {"maxModuleSize": spec.max_module_size,
                                              "wasmRam": spec.wasm_ram}
     assert dev["status"]["board"] == spec.name
+
+
+@allure.story("A flood on the link while the firmware is not reading waits in the UART and "
+              "is dropped; it never wedges the firmware")
+def test_a_link_flood_while_backing_off_does_not_wedge_the_firmware(board, provisioned):
+    name, blob = provisioned()
+    b = board(blob=blob, paused=True)
+    if not isinstance(b.link_address, tuple):
+        pytest.skip("needs an emulated board's link socket to write to")
+    with socket.create_connection(b.link_address, timeout=10) as peer:
+        b.resume()
+        b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 60)
+        with allure.step("8 KiB that are not TLS: the handshake fails and the rest arrives "
+                         "while the firmware backs off, reading nothing"):
+            peer.sendall(bytes(8192))
+        b.console.wait_for_line(r"wasmbed: tls handshake failed", 30)
+        b.console.wait_for_line(r"wasmbed: reconnecting in \d+ ms", 30)
+        m = b.console.wait_for_line(r"wasmbed: dropped (\d+) stale link bytes", 30)
+        assert 1024 < int(m.group(1)) < 8192
+        b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 30)
 
 
 @allure.story("After a reset the device reconnects with its stored certificate")

@@ -1,6 +1,12 @@
 /* STM32F2/F4 USART. Console: polled output. Link: output polled, input taken by the RXNE
  * interrupt into a ring as soon as each byte lands (QEMU holds the next byte back until the
- * last was read; silicon would overrun), so the main loop can sleep. */
+ * last was read; silicon would overrun), so the main loop can sleep.
+ *
+ * A full ring holds reception back by masking the line in the NVIC, not by clearing RXNEIE:
+ * QEMU 7.2's USART lowers its interrupt only when DR is read, so with RXNEIE cleared the
+ * raised line re-entered the handler forever and the main loop, the one thing that could
+ * make room, never ran again (a board wedged mid-handshake). */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "board.h"
@@ -21,6 +27,7 @@ typedef struct {
 static usart_t *const console = (usart_t *)BOARD_CONSOLE_UART;
 static usart_t *const link = (usart_t *)BOARD_LINK_UART;
 static rx_ring_t link_rx;
+static volatile bool link_held; /* the ring was full: the line is masked */
 
 static void usart_init(usart_t *u) {
     u->BRR = BOARD_CPU_HZ / 115200u;
@@ -39,7 +46,8 @@ void hal_init(void) {
 void board_link_isr(void) {
     while (link->SR & SR_RXNE) {
         if (rx_ring_full(&link_rx)) {
-            link->CR1 &= ~CR1_RXNEIE; /* hold the rest back until there is room */
+            link_held = true; /* the byte waits in DR, the next ones in QEMU or the wire */
+            hal_irq_disable(BOARD_LINK_IRQ);
             return;
         }
         rx_ring_put(&link_rx, (uint8_t)link->DR);
@@ -61,6 +69,9 @@ void hal_link_write(const uint8_t *data, size_t len) {
 
 size_t hal_link_read(uint8_t *buf, size_t cap) {
     size_t n = rx_ring_take(&link_rx, buf, cap);
-    if (!(link->CR1 & CR1_RXNEIE)) link->CR1 |= CR1_RXNEIE; /* room again */
+    if (link_held && !rx_ring_full(&link_rx)) { /* the handler is masked: no race */
+        link_held = false;
+        hal_irq_enable(BOARD_LINK_IRQ); /* still raised: the handler runs at once */
+    }
     return n;
 }

@@ -15,6 +15,7 @@ void hal_reset(void);
  * waiting loop does instead of spinning, so an idle board idles its host core too. */
 void hal_idle(void);
 void hal_irq_enable(unsigned irq); /* an external interrupt line of the NVIC */
+void hal_irq_disable(unsigned irq); /* masks the line in the NVIC; a raised one stays pending */
 
 void hal_console_write(const char *data, size_t len);
 /* The link UART carries the TLS byte stream to the gateway (through the bridge). Received

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from wasmbed.k8s.controlplane import ControlPlaneError
+from wasmbed.waiting import Seen, wait_for
 
 MANIFESTS = Path(__file__).parent / "manifests"  # shipped in the package: `wasmbed manifests`
 CRDS = MANIFESTS / "crds"
@@ -35,10 +36,22 @@ class Kubectl:
         return done.stdout
 
     def install_crds(self, timeout_s: int = 60) -> None:
-        """Apply the CRDs and wait until the API serves them (condition Established)."""
+        """Apply the CRDs and wait until the API serves them (condition Established).
+
+        Polled here rather than with `kubectl wait --for condition=Established`: a CRD read
+        before the API server wrote its first status has no conditions, and kubectl 1.32's
+        wait then fails at once ("<nil> is of the type <nil>") instead of waiting."""
         self("apply", "-f", str(CRDS))
-        self("wait", "--for", "condition=Established", f"--timeout={timeout_s}s",
-             *[f"crd/{n}" for n in CRD_NAMES], timeout=timeout_s + 10)
+        wait_for(self._crds_established, timeout_s,
+                 f"the API server to mark the CRDs {', '.join(CRD_NAMES)} Established",
+                 interval=0.2)
+
+    def _crds_established(self) -> bool | Seen:
+        out = self("get", "crd", *CRD_NAMES, "-o", "jsonpath={range .items[*]}"
+                   "{.metadata.name}={.status.conditions[?(@.type==\"Established\")].status}"
+                   "{\"\\n\"}{end}")
+        states = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        return all(states.get(n) == "True" for n in CRD_NAMES) or Seen(states)
 
     def create_namespace(self, name: str) -> None:
         self("create", "namespace", name)
