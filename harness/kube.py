@@ -35,6 +35,11 @@ class Kube:
         kube.kubectl.install_crds()
         return kube
 
+    def stop(self) -> None:
+        """Our own control plane, in order (a user's cluster is left alone)."""
+        if self.control_plane:
+            self.control_plane.stop()
+
     @property
     def kubeconfig_args(self) -> list[str]:
         """CLI options that point a `wasmbed` process at this cluster."""

@@ -175,7 +175,7 @@ def _configure_allure(config: pytest.Config) -> None:
         for old in results.iterdir():           # in reports/history)
             if old.is_file():
                 old.unlink()
-        for stale in (ROOT / "reports").glob("firmware-*.json"):
+        for stale in (config.rootpath / "reports").glob("firmware-*.json"):
             stale.unlink()
     results.mkdir(parents=True, exist_ok=True)
     shutil.copy(CATEGORIES, results / "categories.json")
@@ -200,7 +200,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or not results or \
             not config.pluginmanager.hasplugin("allure_pytest"):
         return
-    ran = {p.stem.removeprefix("firmware-") for p in (ROOT / "reports").glob("firmware-*.json")}
+    ran = {p.stem.removeprefix("firmware-")
+           for p in (config.rootpath / "reports").glob("firmware-*.json")}
     targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config) if b in ran)
     _write_environment(config, Path(results), targets or "(none ran)")
     hide_anonymous_finalizers(Path(results))
@@ -370,7 +371,9 @@ def kube(request: pytest.FixtureRequest,
     mode = "kubeconfig" if setting(request.config, "cluster") == "kubeconfig" else "local"
     group = ProcessGroup()
     try:
-        yield Kube.start(mode, tmp_path_factory.mktemp("kube"), group)
+        kube = Kube.start(mode, tmp_path_factory.mktemp("kube"), group)
+        yield kube
+        kube.stop()
     finally:
         group.reap()
 
@@ -483,20 +486,22 @@ def firmware_build(request: pytest.FixtureRequest) -> Callable[[str], Path]:
                 built[name] = build_firmware(board_spec(name), build_dir)
             except EmulatorUnavailable as exc:
                 pytest.skip(str(exc))
-            _record_firmware(name, built[name])
+            _record_firmware(request.config.rootpath / "reports", name, built[name])
         return built[name]
 
     return build
 
 
-def _record_firmware(board: str, elf: Path) -> None:
-    """Version and size of the firmware under test, for the report's environment."""
+def _record_firmware(reports: Path, board: str, elf: Path) -> None:
+    """Version and size of the firmware under test, for the report's environment. Under
+    this run's rootdir: a pytest run inside a test must not see the outer run's boards."""
     sizes = elf.with_name(elf.name + ".size.json")
     if not sizes.exists():
         return
     info = {"board": board, "version": (ROOT / "firmware" / "VERSION").read_text().strip(),
             **json.loads(sizes.read_text())}
-    target = ROOT / "reports" / f"firmware-{board}.json"
+    reports.mkdir(exist_ok=True)
+    target = reports / f"firmware-{board}.json"
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info))
     tmp.replace(target)

@@ -135,6 +135,13 @@ def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp
     assert not [n for n in afters if n.endswith("<lambda>")], afters  # no anonymous noise
     env = (results / "environment.properties").read_text()
     assert "board targets=(none ran)" in env and "emulator=auto" not in env
+    # the boards that ran are this run's, recorded under its rootdir, not the checkout's
+    # (an outer run's board tests once leaked into this inner run's environment)
+    record = scratch.path / "reports" / "firmware-stm32f4_discovery.json"
+    record.write_text("{}")
+    scratch.runpytest_subprocess("test_second.py", "--wasmbed-keep-results")
+    env = (results / "environment.properties").read_text()
+    assert "board targets=stm32f4_discovery on qemu\n" in env
 
 
 def test_allure_results_are_written_without_alluredir_also_from_workers(scratch, tmp_path):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from wasmbed.k8s.controlplane import ControlPlaneError
+from wasmbed.k8s.controlplane import ControlPlaneError, LocalControlPlane
 from wasmbed.k8s.kubectl import MANIFESTS
+from wasmbed.processes import ProcessGroup
 from wasmbed.store import Invalid, StoreError, new_resource
 from wasmbed.store.kubernetes import KubernetesStore
 
@@ -77,3 +78,18 @@ async def test_a_user_without_rights_gets_a_clear_error(kube, kube_namespace, tm
         assert err.value.status == 401
     finally:
         await store.close()
+
+
+def test_the_local_control_plane_stops_cleanly_in_order(tmp_path):
+    """The API server exits on its SIGTERM (not killed at the stop timeout because its etcd
+    went first), and nothing is left running."""
+    group = ProcessGroup()
+    try:
+        cp = LocalControlPlane(tmp_path, group, tmp_path).start()
+        cp.stop()
+        codes = {p.name: p.proc.returncode for p in group.processes if p.proc}
+        # etcd re-raises the SIGTERM it handled (-15); SIGKILL (-9) would be the timeout
+        assert codes["kube-apiserver"] == 0 and codes["etcd"] in (0, -15), codes
+        assert not [p.name for p in group.processes if p.alive]
+    finally:
+        group.reap()

@@ -21,7 +21,7 @@ from robotlibcore import DynamicCore, keyword
 from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.faults.library import HeldFault, NetworkFaultControl
-from harness.firmware import build_apps, build_conformance, build_firmware
+from harness.firmware import SHARED_BUILD, build_apps, build_conformance, build_firmware
 from harness.services import (
     Cluster,
     Fleet,
@@ -137,8 +137,7 @@ class WasmbedKeywords(DynamicCore):
         """The conformance firmware ELF (a line shell printing known lines) for `board`;
         skips the test when the toolchain is missing."""
         try:
-            return str(build_conformance(board_spec(board),
-                                         self.root.parent / "firmware-build"))
+            return str(build_conformance(board_spec(board), SHARED_BUILD))
         except EmulatorUnavailable as exc:
             raise SkipExecution(str(exc)) from exc
 
@@ -157,7 +156,7 @@ class WasmbedKeywords(DynamicCore):
         """The firmware ELF for `board` (built incrementally); skips the test when the
         toolchain is missing."""
         try:
-            return str(build_firmware(board_spec(board), self.root.parent / "firmware-build"))
+            return str(build_firmware(board_spec(board), SHARED_BUILD))
         except EmulatorUnavailable as exc:
             raise SkipExecution(str(exc)) from exc
 
@@ -234,7 +233,7 @@ class WasmbedKeywords(DynamicCore):
         if module.startswith("app:"):
             if self._apps is None:
                 try:
-                    self._apps = build_apps(self.root.parent / "apps")
+                    self._apps = build_apps(SHARED_BUILD)
                 except EmulatorUnavailable as exc:
                     raise SkipExecution(str(exc)) from exc
             try:

@@ -111,6 +111,15 @@ class LocalControlPlane:
         self._start_apiserver(etcd_url)
         return self
 
+    def stop(self) -> None:
+        """kube-apiserver first, then etcd. Stopped together, the API server's shutdown
+        keeps retrying the etcd that is gone (its endpoint lease) and is killed after
+        the stop timeout: 10 s more at every session end."""
+        for name in ("kube-apiserver", "etcd"):
+            for proc in self.group.processes:
+                if proc.name == name:
+                    proc.stop()
+
     def _start_etcd(self) -> str:
         client, peer = free_port(), free_port()
         url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
