@@ -175,7 +175,7 @@ def _configure_allure(config: pytest.Config) -> None:
         for old in results.iterdir():           # in reports/history)
             if old.is_file():
                 old.unlink()
-        for stale in (config.rootpath / "reports").glob("firmware-*.json"):
+        for stale in _firmware_records(config):
             stale.unlink()
     results.mkdir(parents=True, exist_ok=True)
     shutil.copy(CATEGORIES, results / "categories.json")
@@ -188,8 +188,18 @@ def _write_environment(config: pytest.Config, results: Path, targets: str) -> No
            "python": host_platform.python_version(), "git.sha": _git_sha(config.rootpath)}
     text = "".join(f"{k}={v}\n" for k, v in env.items())
     (results / "environment.properties").write_text(text)
-    (config.rootpath / "reports").mkdir(exist_ok=True)
-    (config.rootpath / "reports" / "environment.properties").write_text(text)
+    _reports(config).mkdir(exist_ok=True)
+    (_reports(config) / "environment.properties").write_text(text)
+
+
+def _reports(config: pytest.Config) -> Path:
+    """This run's reports dir, under its rootdir (a pytest run inside a test has its own)."""
+    return config.rootpath / "reports"
+
+
+def _firmware_records(config: pytest.Config) -> list[Path]:
+    """The boards this run built firmware for (written by _record_firmware)."""
+    return sorted(_reports(config).glob("firmware-*.json"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -200,8 +210,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or not results or \
             not config.pluginmanager.hasplugin("allure_pytest"):
         return
-    ran = {p.stem.removeprefix("firmware-")
-           for p in (config.rootpath / "reports").glob("firmware-*.json")}
+    ran = {p.stem.removeprefix("firmware-") for p in _firmware_records(config)}
     targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config) if b in ran)
     _write_environment(config, Path(results), targets or "(none ran)")
     hide_anonymous_finalizers(Path(results))
@@ -486,15 +495,15 @@ def firmware_build(request: pytest.FixtureRequest) -> Callable[[str], Path]:
                 built[name] = build_firmware(board_spec(name), build_dir)
             except EmulatorUnavailable as exc:
                 pytest.skip(str(exc))
-            _record_firmware(request.config.rootpath / "reports", name, built[name])
+            _record_firmware(_reports(request.config), name, built[name])
         return built[name]
 
     return build
 
 
 def _record_firmware(reports: Path, board: str, elf: Path) -> None:
-    """Version and size of the firmware under test, for the report's environment. Under
-    this run's rootdir: a pytest run inside a test must not see the outer run's boards."""
+    """Version and size of the firmware under test, for the report's environment, in this
+    run's reports dir: a pytest run inside a test must not see the outer run's boards."""
     sizes = elf.with_name(elf.name + ".size.json")
     if not sizes.exists():
         return

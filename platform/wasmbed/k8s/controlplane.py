@@ -95,6 +95,7 @@ class LocalControlPlane:
     log_dir: Path
     binaries: Binaries = field(default_factory=Binaries.find)
     url: str = ""
+    started: list[ManagedProcess] = field(default_factory=list, init=False, repr=False)
 
     @property
     def admin_kubeconfig(self) -> Path:
@@ -112,13 +113,11 @@ class LocalControlPlane:
         return self
 
     def stop(self) -> None:
-        """kube-apiserver first, then etcd. Stopped together, the API server's shutdown
-        keeps retrying the etcd that is gone (its endpoint lease) and is killed after
-        the stop timeout: 10 s more at every session end."""
-        for name in ("kube-apiserver", "etcd"):
-            for proc in self.group.processes:
-                if proc.name == name:
-                    proc.stop()
+        """In reverse start order: kube-apiserver, then etcd. Stopped together, the API
+        server's shutdown keeps retrying the etcd that is gone (its endpoint lease) and is
+        killed after the stop timeout: 10 s more at every session end."""
+        for proc in reversed(self.started):
+            proc.stop()
 
     def _start_etcd(self) -> str:
         client, peer = free_port(), free_port()
@@ -131,6 +130,7 @@ class LocalControlPlane:
                 "--unsafe-no-fsync",  # throw-away data: fsync would only cost time
                 "--log-level", "warn"]
         proc = self.group.add(ManagedProcess("etcd", argv, self.log_dir / "etcd.log"))
+        self.started.append(proc)
         proc.start()
 
         def healthy() -> object:
@@ -179,6 +179,7 @@ class LocalControlPlane:
                 "--profiling=false"]
         proc = self.group.add(ManagedProcess("kube-apiserver", argv,
                                              self.log_dir / "kube-apiserver.log"))
+        self.started.append(proc)
         proc.start()
         ca_pem = ca.cert_pem
         self.admin_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_pem, "admin",
