@@ -71,6 +71,30 @@ def entry_history(api: ApiClient, app: str, device: str, since: str, until: str,
     raise AssertionError(f"no {until} for {device} in {app} within {timeout} s: {history}")
 
 
+def deliver_again(gateway: Any, device: str, app: str, wasm: bytes,
+                  memory_limit: int = 65536) -> None:
+    """Push `app`@1 to the device through its gateway once more, as the application
+    controller does when it takes the module for lost."""
+    import base64
+    import hashlib
+
+    import httpx
+
+    body = {"app": app, "moduleId": f"{app}@1", "wasm": base64.b64encode(wasm).decode(),
+            "sha256": hashlib.sha256(wasm).hexdigest(), "memoryLimit": memory_limit,
+            "fuelLimit": 50_000_000}
+    resp = httpx.post(f"{gateway.http_url}/api/v1/devices/{device}/deploy", json=body,
+                      headers={"Authorization": f"Bearer {gateway.token}"}, timeout=10)
+    assert resp.status_code == 202, resp.text
+
+
+def ran_times(api: ApiClient, app: str, device: str, runs: int) -> Any:
+    """The device's facts about `app` once it reported COMPLETED after `runs` results."""
+    facts = api.application(app)["status"]["moduleReports"][device]
+    results = [o for o in facts["outputs"] if o["kind"] == "result"]
+    return facts if facts["state"] == "COMPLETED" and len(results) == runs else Seen(facts)
+
+
 def kubectl_row(cluster: Any, resource: str, name: str) -> dict[str, str]:
     """`kubectl get RESOURCE NAME` as {column: value}: what an operator sees with the
     ordinary tools (the CRDs' printer columns)."""

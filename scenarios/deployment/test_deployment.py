@@ -14,9 +14,11 @@ import pytest
 from scenarios.steps import (
     app_device_phase,
     app_phase,
+    deliver_again,
     device_phase,
     devices_phase,
     kubectl_row,
+    ran_times,
 )
 from wasmbed import examples
 from wasmbed.protocol import DeployStep
@@ -115,6 +117,22 @@ def test_gateway_refuses_hash_mismatch(platform, gateway):
                       headers={"Authorization": f"Bearer {gateway.token}"})
     assert resp.status_code == 422
     assert resp.json()["code"] == "HashMismatch"
+
+
+@allure.story("A module delivered again after it ended runs again and reports its end")
+def test_module_delivered_again_after_it_ended_runs_again(api, connected, gateway,
+                                                          wait_for):
+    """What the application controller does when it takes a module for lost (a new
+    session's first heartbeat came before the device re-announced it): the same module id,
+    delivered again. The gateway reports it Deploying; the device must run it again and
+    report, or its facts stay Deploying for ever (the CI failure of the blackhole fault)."""
+    name, _ = connected
+    wasm = examples.wasm("hello")
+    api.create_application("hello", wasm, devices=[name])
+    wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 20, "hello Completed")
+    deliver_again(gateway, name, "hello", wasm)
+    wait_for(lambda: ran_times(api, "hello", name, 2), 20,
+             "hello run a second time and reported COMPLETED again")
 
 
 @allure.story("A module larger than the device accepts is refused for that device")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from scenarios.steps import app_device_phase, device_phase
+from scenarios.steps import app_device_phase, deliver_again, device_phase, ran_times
 from wasmbed import examples
 from wasmbed.emulation.catalog import board_spec
 from wasmbed.protocol import DEFAULT_MAX_FRAME
@@ -24,6 +24,18 @@ def test_module_without_memory_runs(api, connected_board, wait_for):
     values = [o.get("value") for o in entry["outputs"]]
     assert values == [5, 55, 610, 6765, 6765]  # reported fib(5..20), then the result
     b.console.wait_for_line(r"wasmbed: app fib@1 completed", 60)
+
+
+@allure.story("A module delivered again after it ended runs again on the firmware")
+def test_module_delivered_again_after_it_ended_runs_again(api, connected_board, gateway,
+                                                          wait_for):
+    name, b = connected_board
+    wasm = examples.wasm("fib")
+    api.create_application("fib", wasm, devices=[name])
+    wait_for(lambda: app_device_phase(api, "fib", name, "Completed"), 60, "fib Completed")
+    deliver_again(gateway, name, "fib", wasm, memory_limit=0)
+    wait_for(lambda: ran_times(api, "fib", name, 2), 60,
+             "fib run a second time on the firmware and reported COMPLETED again")
 
 
 @pytest.mark.wasm_memory

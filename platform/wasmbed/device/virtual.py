@@ -351,6 +351,14 @@ class VirtualDevice:
                               f"{p.max_module_size}")
         existing = self.modules.get(msg.module_id)
         if existing and existing.sha256 == msg.sha256 and existing.size == msg.size:
+            # The same module again. Mid-transfer: resume where we are. If it already ran
+            # and ended, the gateway wants it running again (the controller took it for
+            # lost): keep the bytes, and the commit loads a fresh instance, as the firmware
+            # does. Acknowledged in silence, the gateway's Deploying report stayed the last
+            # word on it for ever.
+            if existing.committed and existing.runner is None:  # it ran and ended
+                existing.committed, existing.state, existing.error = False, \
+                    AppState.DEPLOYING, None
             return DeployAck(msg.module_id, DeployStep.BEGIN, len(existing.data), True)
         for done in [m for m in self.modules.values() if m.committed and not m.runner]:
             del self.modules[done.module_id]  # finished modules make room for new ones
