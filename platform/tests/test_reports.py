@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wasmbed.api.reports import apply_reports
-from wasmbed.reports import HeartbeatSeen, SessionOpened
+from wasmbed.reports import HeartbeatSeen, ModuleState, SessionEnded, SessionOpened
 from wasmbed.store import EmbeddedStore, new_resource
 
 
@@ -53,3 +53,18 @@ async def test_a_module_still_being_deployed_is_not_lost_within_a_session(store)
 async def test_a_running_module_the_device_reports_is_kept(store):
     facts = await facts_after_reconnect(store, "RUNNING", running=["a@1"])
     assert not facts.get("lost") and facts["state"] == "RUNNING"
+
+
+async def test_a_transfer_the_gateway_resumes_in_the_new_session_is_not_lost(store):
+    """A delivery cut short by a dropped link: the gateway resumes it in the new session
+    (and says Deploying again) before the first heartbeat. Taken for lost, the controller
+    delivered it once more, and the module ran twice (the blackhole fault scenario)."""
+    await store.create(new_resource("Application", "a", {"wasmBytes": ""}))
+    await apply_reports(store, "gw", [SessionOpened(device="d"),
+                                      ModuleState(device="d", moduleId="a@1", state="DEPLOYING"),
+                                      SessionEnded(device="d", reason="link lost")])
+    await apply_reports(store, "gw", [
+        SessionOpened(device="d"), ModuleState(device="d", moduleId="a@1", state="DEPLOYING"),
+        HeartbeatSeen(device="d", runningApps=[])])
+    facts = (await store.get("Application", "a"))["status"]["moduleReports"]["d"]
+    assert not facts.get("lost") and facts["state"] == "DEPLOYING"
