@@ -71,19 +71,16 @@ def entry_history(api: ApiClient, app: str, device: str, since: str, until: str,
     raise AssertionError(f"no {until} for {device} in {app} within {timeout} s: {history}")
 
 
-def deliver_again(gateway: Any, device: str, app: str, wasm: bytes,
-                  memory_limit: int = 65536) -> None:
-    """Push `app`@1 to the device through its gateway once more, as the application
-    controller does when it takes the module for lost."""
-    import base64
-    import hashlib
-
+def deliver_again(api: ApiClient, gateway: Any, device: str, app: str) -> None:
+    """Ask the device's gateway to deliver the application's module once more, exactly as
+    the application controller does when it takes the module for lost."""
     import httpx
 
-    body = {"app": app, "moduleId": f"{app}@1", "wasm": base64.b64encode(wasm).decode(),
-            "sha256": hashlib.sha256(wasm).hexdigest(), "memoryLimit": memory_limit,
-            "fuelLimit": 50_000_000}
-    resp = httpx.post(f"{gateway.http_url}/api/v1/devices/{device}/deploy", json=body,
+    from wasmbed.controllers.application import deploy_body
+
+    resp = httpx.post(f"{gateway.http_url}/api/v1/devices/{device}/deploy",
+                      json=deploy_body(api.request(
+                          "GET", f"/api/v1/applications/{app}", params={"includeWasm": "true"})),
                       headers={"Authorization": f"Bearer {gateway.token}"}, timeout=10)
     assert resp.status_code == 202, resp.text
 

@@ -127,10 +127,9 @@ def test_module_delivered_again_after_it_ended_runs_again(api, connected, gatewa
     delivered again. The gateway reports it Deploying; the device must run it again and
     report, or its facts stay Deploying for ever (the CI failure of the blackhole fault)."""
     name, _ = connected
-    wasm = examples.wasm("hello")
-    api.create_application("hello", wasm, devices=[name])
+    api.create_application("hello", examples.wasm("hello"), devices=[name])
     wait_for(lambda: app_device_phase(api, "hello", name, "Completed"), 20, "hello Completed")
-    deliver_again(gateway, name, "hello", wasm)
+    deliver_again(api, gateway, name, "hello")
     wait_for(lambda: ran_times(api, "hello", name, 2), 20,
              "hello run a second time and reported COMPLETED again")
 

@@ -30,10 +30,9 @@ def test_module_without_memory_runs(api, connected_board, wait_for):
 def test_module_delivered_again_after_it_ended_runs_again(api, connected_board, gateway,
                                                           wait_for):
     name, b = connected_board
-    wasm = examples.wasm("fib")
-    api.create_application("fib", wasm, devices=[name])
+    api.create_application("fib", examples.wasm("fib"), devices=[name])
     wait_for(lambda: app_device_phase(api, "fib", name, "Completed"), 60, "fib Completed")
-    deliver_again(gateway, name, "fib", wasm, memory_limit=0)
+    deliver_again(api, gateway, name, "fib")
     wait_for(lambda: ran_times(api, "fib", name, 2), 60,
              "fib run a second time on the firmware and reported COMPLETED again")
 

@@ -75,9 +75,9 @@ async def _apply(store: Store, gateway: str, e: Report) -> None:
             "heartbeat": {"uptimeMs": e.uptimeMs, "freeMemory": e.freeMemory,
                           "runningApps": running}})
         if previous != running:
-            since = ((dev.get("status") or {}).get("connection") or {}).get("since") or ""
+            opened = ((dev.get("status") or {}).get("connection") or {}).get("since") or at
             await _forget_lost_modules(store, e.device, set(running), at,
-                                       new_session=since if previous is None else None)
+                                       opened=opened if previous is None else None)
     elif isinstance(e, SessionEnded):
         dev = await store.get("Device", e.device)
         conn = (dev.get("status") or {}).get("connection") or {}
@@ -90,11 +90,11 @@ async def _apply(store: Store, gateway: str, e: Report) -> None:
 
 
 async def _forget_lost_modules(store: Store, device: str, running: set[str], at: str,
-                               new_session: str | None) -> None:
+                               opened: str | None) -> None:
     """A device that no longer runs a module it said was running (it lost power, say): the
     fact is recorded as lost, and the application controller deploys the module again, so
     the API never shows Running for a module that is not running. In the first heartbeat of
-    a session (`new_session`: when it opened), a module still being deployed counts too:
+    a session (`opened`: when it opened; None later on), a module still being deployed counts too:
     power lost after the gateway delivered it and before it ran, nobody would send it
     again. Not one the gateway said it deploys in this very session: that is a delivery
     cut short, which the gateway resumes (delivered once more, it ran twice)."""
@@ -104,9 +104,8 @@ async def _forget_lost_modules(store: Store, device: str, running: set[str], at:
         if not facts or facts.get("moduleId") in running:
             continue
         state = facts.get("state")
-        resumed = bool(new_session) and (facts.get("at") or "") >= str(new_session)
-        if state == "RUNNING" or (state == "DEPLOYING" and new_session is not None and
-                                  not resumed):
+        if state == "RUNNING" or (state == "DEPLOYING" and opened is not None and
+                                  (facts.get("at") or "") < opened):
             await store.patch_status("Application", app["metadata"]["name"], {
                 "moduleReports": {device: {**facts, "state": None, "lost": True,
                                            "outputs": [], "at": at}}})

@@ -92,6 +92,20 @@ def aggregate(entries: dict[str, dict[str, Any]], stopped: bool) -> tuple[str, d
     return "Deploying", stats
 
 
+def deploy_body(app: dict[str, Any]) -> dict[str, Any]:
+    """What a gateway is asked to deliver for this application (its deploy request)."""
+    spec, config = app["spec"], app["spec"].get("config") or {}
+    memory = int(config.get("memoryLimit", DEFAULT_MEMORY_LIMIT))
+    if spec.get("memoryBytes") == 0:
+        memory = 0  # a module without linear memory needs none, whatever the limit
+    return {"app": app["metadata"]["name"], "moduleId": module_id(app),
+            "wasm": spec["wasmBytes"],
+            "sha256": spec.get("sha256") or hashlib.sha256(
+                base64.b64decode(spec["wasmBytes"])).hexdigest(),
+            "entry": spec.get("entry", "run"), "memoryLimit": memory,
+            "fuelLimit": int(config.get("fuelLimit", DEFAULT_FUEL_LIMIT))}
+
+
 class ApplicationController(Controller):
     kind = "Application"
     resync_seconds = 10.0
@@ -190,13 +204,9 @@ class ApplicationController(Controller):
                                      error="waiting for the device to connect (it is "
                                            f"{dstatus.get('phase', 'Pending')})")
             return
-        spec, config = app["spec"], app["spec"].get("config") or {}
-        wasm_b64 = spec["wasmBytes"]
-        size = len(base64.b64decode(wasm_b64))
+        body = deploy_body(app)
+        size, memory = len(base64.b64decode(body["wasm"])), body["memoryLimit"]
         caps = dstatus.get("capabilities") or {}
-        memory = int(config.get("memoryLimit", DEFAULT_MEMORY_LIMIT))
-        if spec.get("memoryBytes") == 0:
-            memory = 0  # a module without linear memory needs none, whatever the limit
         if caps.get("maxModuleSize") is not None and size > caps["maxModuleSize"]:
             await self._update_entry(app, dev, entry, phase="Failed", moduleId=mid,
                                      error=f"module is {size} bytes; device {dev} accepts at "
@@ -212,11 +222,6 @@ class ApplicationController(Controller):
             await self._update_entry(app, dev, entry, phase="Pending", moduleId=mid,
                                      error="the device's gateway is unknown")
             return
-        body = {"app": app["metadata"]["name"], "moduleId": mid, "wasm": wasm_b64,
-                "sha256": spec.get("sha256") or hashlib.sha256(
-                    base64.b64decode(wasm_b64)).hexdigest(),
-                "entry": spec.get("entry", "run"), "memoryLimit": memory,
-                "fuelLimit": int(config.get("fuelLimit", DEFAULT_FUEL_LIMIT))}
         await self._set_entry(app, dev, {"phase": "Deploying", "moduleId": mid, "error": None,
                                          "gateway": gateway.name, "outputs": [],
                                          "since": iso(), "updatedAt": iso()})
