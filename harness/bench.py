@@ -346,6 +346,8 @@ def firmware(
     emulator: str = typer.Option("qemu", help="qemu or renode (the same firmware on both)"),
     chunk_size: int = typer.Option(1024, help="the gateway's --chunk-size (it sends less "
                                               "when the device announces a smaller frame)"),
+    module_kib: int = typer.Option(16, help="size of the deployed module (KiB), up to the "
+                                            "board's largest"),
 ) -> None:
     """Real firmware in an emulator: boot-to-banner, boot-to-Connected, the host CPU an
     idle connected board uses, deploy-to-Running of a 16 KiB module (on a board without
@@ -353,7 +355,13 @@ def firmware(
     for wasm apps."""
     spec = board_spec(board_name)
     if spec.wasm_ram:
-        module = examples.padded(15_800, forever=True)  # a 16 KiB module that keeps running
+        largest = spec.max_module_size // 1024
+        if not 1 <= module_kib <= largest:
+            raise typer.BadParameter(f"{spec.name} takes modules of up to {largest} KiB "
+                                     f"(its max_module_size); pick 1..{largest}",
+                                     param_hint="--module-kib")
+        # a module that keeps running; the filler leaves room for the code around it
+        module = examples.padded(module_kib * 1024 - PADDED_CODE_BYTES, forever=True)
     else:
         module = examples.grown(examples.wasm("fib"), spec.max_module_size)
     rows: list[dict[str, float]] = []
@@ -382,7 +390,7 @@ def firmware(
                              ("idle_cpu", f"host CPU of the idle, connected board over "
                                           f"{IDLE_WINDOW_S:.0f} s", "% of a core"),
                              ("free_idle", "heap free, connected, no app", "B"),
-                             ("free_app", "heap free, 16 KiB app running", "B")):
+                             ("free_app", f"heap free, {len(module)} B app running", "B")):
         vals = [r[key] for r in rows if key in r]
         if not vals:
             continue
@@ -449,6 +457,7 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
 
 
 IDLE_WINDOW_S = 3.0
+PADDED_CODE_BYTES = 200  # examples.padded's module around its filler, with room to spare
 
 
 def deployment_phases(trace: Path) -> dict[str, float]:

@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
+from harness.bench import PADDED_CODE_BYTES
 from harness.nginx_peer import NginxMissing, find_nginx
+from wasmbed import examples
 from wasmbed.paths import REPO
 
 
@@ -46,8 +48,18 @@ def test_gateway_bench_on_50_devices():
 def test_firmware_bench_deploys_once():
     if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
         pytest.skip("needs the firmware toolchain and QEMU: ./run test installs them")
-    out = bench("firmware", "--runs", "1")
-    for label in ("deploy to Running (15970 B module) (ms)",
+    out = bench("firmware", "--runs", "1", "--module-kib", "8")
+    module = examples.padded(8 * 1024 - PADDED_CODE_BYTES, forever=True)
+    assert len(module) <= 8 * 1024
+    for label in (f"deploy to Running ({len(module)} B module) (ms)",
                   "commit: sha256 + wasm3 parse, load, link (ms)",
                   "host CPU of the idle, connected board over 3 s (% of a core)"):
         figure(out, label)
+
+
+def test_firmware_bench_refuses_a_module_larger_than_the_board_takes():
+    done = subprocess.run([sys.executable, "-m", "harness.bench", "firmware",
+                           "--module-kib", "64"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 2
+    assert "takes modules of up to 32 KiB" in done.stderr

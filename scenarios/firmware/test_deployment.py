@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import allure
 import pytest
+import wasmtime
 
 from scenarios.steps import app_device_phase, deliver_again, device_phase, ran_times
 from wasmbed import examples
@@ -66,6 +67,35 @@ def test_rust_hello_runs_on_the_firmware(api, connected_board, firmware_apps, wa
     kinds = [(o["kind"], o.get("text", o.get("value"))) for o in entry["outputs"]]
     assert kinds[0] == ("log", "hello from rust") and kinds[-1] == ("result", 42)
     b.console.wait_for_line(r"wasmbed: app hello-rust@1 completed", 60)
+
+
+# Reads the clock twelve times, a busy stretch apart, and reports each reading.
+CLOCK_READER = """(module
+  (import "env" "report" (func $report (param i64)))
+  (import "env" "uptime_ms" (func $uptime_ms (result i64)))
+  (func (export "run") (result i32) (local $i i32) (local $j i32)
+    (loop $reading
+      (call $report (call $uptime_ms))
+      (local.set $j (i32.const 0))
+      (loop $busy
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $busy (i32.lt_u (local.get $j) (i32.const 20000))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $reading (i32.lt_u (local.get $i) (i32.const 12))))
+    (i32.const 0)))"""
+
+
+@allure.story("The firmware's clock counts milliseconds, though SysTick ticks every 10 ms")
+def test_uptime_has_millisecond_resolution(api, connected_board, wait_for):
+    name, _ = connected_board
+    api.create_application("clock", wasmtime.wat2wasm(CLOCK_READER), devices=[name])
+    entry = wait_for(lambda: app_device_phase(api, "clock", name, "Completed"), 60,
+                     "the clock reader Completed on the firmware")
+    readings = [o["value"] for o in entry["outputs"] if o["kind"] == "value"]
+    assert len(readings) == 12, entry["outputs"]
+    assert readings == sorted(readings), f"the clock went backwards: {readings}"
+    # a 10 ms tick counter alone would read multiples of 10 only
+    assert any(r % 10 for r in readings), f"only whole ticks: {readings}"
 
 
 @pytest.mark.wasm_memory

@@ -76,3 +76,5 @@ size_t hal_link_read(uint8_t *buf, size_t cap) {
     }
     return n;
 }
+
+bool hal_link_pending(void) { return !rx_ring_empty(&link_rx); }

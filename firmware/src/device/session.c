@@ -91,7 +91,7 @@ static int recv_msg(wb_msg_t *m, uint32_t timeout_ms) {
         rx_len += (size_t)n;
         if (n == 0) {
             if (hal_millis() - start >= timeout_ms) return 0;
-            hal_idle(); /* until the link receives, or the next tick */
+            hal_wait_link(); /* until the link receives, or the next tick */
         }
     }
 }
@@ -355,7 +355,7 @@ static void drain_link(uint32_t quiet_ms) {
             dropped += n;
             last = hal_millis();
         } else {
-            hal_idle();
+            hal_wait_link();
         }
     }
     if (dropped) printf("wasmbed: dropped %lu stale link bytes\r\n", (unsigned long)dropped);
@@ -384,7 +384,7 @@ session_result_t session_run(const provision_t *prov) {
             tls_close();
             return SESSION_FAILED;
         }
-        hal_idle(); /* the handshake waits for the gateway's next flight */
+        hal_wait_link(); /* the handshake waits for the gateway's next flight */
     }
     if (err < 0) {
         printf("wasmbed: tls handshake failed (wolfSSL error %d)\r\n", err);

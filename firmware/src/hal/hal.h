@@ -2,18 +2,23 @@
 #ifndef HAL_H
 #define HAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Per board (boards/<board>/uart.c): clocks, both UARTs, then hal_systick_init(). */
 void hal_init(void);
-void hal_systick_init(void); /* shared (src/hal/cortexm.c): 1 ms ticks at BOARD_CPU_HZ */
-uint32_t hal_millis(void);
+void hal_systick_init(void); /* shared (src/hal/cortexm.c): 10 ms ticks at BOARD_CPU_HZ */
+uint32_t hal_millis(void); /* milliseconds since boot, to the millisecond */
 void hal_reset(void);
 
-/* Sleep until the next interrupt (SysTick within 1 ms, or the link receiving): what every
+/* Sleep until the next interrupt (SysTick within 10 ms, or the link receiving): what every
  * waiting loop does instead of spinning, so an idle board idles its host core too. */
 void hal_idle(void);
+/* hal_idle for a wait on the link: returns at once when it has received bytes not yet read,
+ * including bytes whose interrupt came between the caller's last read and this call (they
+ * would otherwise wait for the next tick, up to 10 ms). */
+void hal_wait_link(void);
 void hal_irq_enable(unsigned irq); /* an external interrupt line of the NVIC */
 void hal_irq_disable(unsigned irq); /* masks the line in the NVIC; a raised one stays pending */
 
@@ -24,6 +29,7 @@ void hal_console_write(const char *data, size_t len);
 void hal_link_write(const uint8_t *data, size_t len);
 /* Non-blocking: up to `cap` bytes that have arrived; 0 when none. */
 size_t hal_link_read(uint8_t *buf, size_t cap);
+bool hal_link_pending(void); /* received bytes wait to be read */
 
 /* The clock (src/device): set from the provisioning blob and the gateway's time. */
 void clock_set_unix(int64_t unix_s);

@@ -23,6 +23,8 @@ static inline bool rx_ring_full(const rx_ring_t *r) {
     return r->head - r->tail >= BOARD_LINK_RING;
 }
 
+static inline bool rx_ring_empty(const rx_ring_t *r) { return r->head == r->tail; }
+
 static inline void rx_ring_put(rx_ring_t *r, uint8_t byte) {
     r->buf[r->head % BOARD_LINK_RING] = byte;
     __asm__ volatile("" ::: "memory");

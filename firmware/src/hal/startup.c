@@ -1,4 +1,5 @@
-/* Cortex-M start-up: vector table, .data/.bss set-up, SysTick and fault handlers. */
+/* Cortex-M start-up: vector table, .data/.bss set-up and fault handlers (SysTick's is in
+ * cortexm.c, beside the clock it keeps). */
 #include <stdint.h>
 
 #include "board.h"
@@ -6,8 +7,7 @@
 
 extern uint32_t _data_load, _data_start, _data_end, _bss_start, _bss_end, _stack_top;
 int main(void);
-
-static volatile uint32_t ticks_ms;
+void systick_handler(void); /* cortexm.c */
 
 void reset_handler(void) {
     uint32_t *src = &_data_load;
@@ -25,15 +25,12 @@ static void fault_reset(void) {
 /* A firmware may handle faults itself (the conformance firmware steps over them). */
 void hal_fault(void) __attribute__((weak, alias("fault_reset")));
 
-void systick_handler(void) { ticks_ms++; }
 static void default_handler(void) { for (;;) {} }
 /* Interrupt handlers a board (or a firmware) provides; unused ones stay default. */
 void board_link_isr(void) __attribute__((weak, alias("default_handler")));
 void board_console_isr(void) __attribute__((weak, alias("default_handler")));
 
 #define EXTERNAL_IRQS 64
-
-uint32_t hal_millis(void) { return ticks_ms; }
 
 __attribute__((section(".vectors"), used)) static void (*const vectors[16 + EXTERNAL_IRQS])(void) = {
     (void (*)(void))(&_stack_top), reset_handler, hal_fault, hal_fault,

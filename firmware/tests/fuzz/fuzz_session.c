@@ -59,6 +59,7 @@ int tls_write_all(const uint8_t *data, size_t len) {
 static uint32_t now_ms;
 uint32_t hal_millis(void) { return now_ms++; } /* time passes as the firmware looks */
 void hal_idle(void) { now_ms += 5; }
+void hal_wait_link(void) { now_ms += 5; }
 size_t hal_link_read(uint8_t *buf, size_t cap) { (void)buf, (void)cap; return 0; }
 void clock_set_unix(int64_t unix_s) { (void)unix_s; }
 size_t heap_free(void) { return 50000; }
