@@ -350,7 +350,7 @@ def firmware(
                                             "board's largest"),
 ) -> None:
     """Real firmware in an emulator: boot-to-banner, boot-to-Connected, the host CPU an
-    idle connected board uses, deploy-to-Running of a 16 KiB module (on a board without
+    idle connected board uses, deploy-to-Running of a --module-kib module (on a board without
     wasm RAM: the largest module it takes, until it completes), flash/RAM use and heap left
     for wasm apps."""
     spec = board_spec(board_name)
@@ -360,8 +360,7 @@ def firmware(
             raise typer.BadParameter(f"{spec.name} takes modules of up to {largest} KiB "
                                      f"(its max_module_size); pick 1..{largest}",
                                      param_hint="--module-kib")
-        # a module that keeps running; the filler leaves room for the code around it
-        module = examples.padded(module_kib * 1024 - PADDED_CODE_BYTES, forever=True)
+        module = kib_module(module_kib)
     else:
         module = examples.grown(examples.wasm("fib"), spec.max_module_size)
     rows: list[dict[str, float]] = []
@@ -458,6 +457,11 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
 
 IDLE_WINDOW_S = 3.0
 PADDED_CODE_BYTES = 200  # examples.padded's module around its filler, with room to spare
+
+
+def kib_module(kib: int) -> bytes:
+    """A module of at most `kib` KiB that keeps running (the bench's deployed module)."""
+    return examples.padded(kib * 1024 - PADDED_CODE_BYTES, forever=True)
 
 
 def deployment_phases(trace: Path) -> dict[str, float]:

@@ -11,16 +11,19 @@ import sys
 
 import pytest
 
-from harness.bench import PADDED_CODE_BYTES
+from harness.bench import kib_module
 from harness.nginx_peer import NginxMissing, find_nginx
-from wasmbed import examples
 from wasmbed.paths import REPO
 
 
-def bench(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "harness.bench", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=600,
+def run_bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.bench", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "COLUMNS": "200"})
+
+
+def bench(*args: str) -> str:
+    done = run_bench(*args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -49,7 +52,7 @@ def test_firmware_bench_deploys_once():
     if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
         pytest.skip("needs the firmware toolchain and QEMU: ./run test installs them")
     out = bench("firmware", "--runs", "1", "--module-kib", "8")
-    module = examples.padded(8 * 1024 - PADDED_CODE_BYTES, forever=True)
+    module = kib_module(8)
     assert len(module) <= 8 * 1024
     for label in (f"deploy to Running ({len(module)} B module) (ms)",
                   "commit: sha256 + wasm3 parse, load, link (ms)",
@@ -58,8 +61,6 @@ def test_firmware_bench_deploys_once():
 
 
 def test_firmware_bench_refuses_a_module_larger_than_the_board_takes():
-    done = subprocess.run([sys.executable, "-m", "harness.bench", "firmware",
-                           "--module-kib", "64"], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    done = run_bench("firmware", "--module-kib", "64", timeout=120)
     assert done.returncode == 2
     assert "takes modules of up to 32 KiB" in done.stderr
