@@ -4,6 +4,7 @@ WebSocket watch with resume. In-process (TestClient) over a real embedded store.
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -116,6 +117,29 @@ def test_enrollment_decisions(client, server):
     assert not bad["accepted"] and "publicKey" in bad["reason"]
 
 
+def device_events(server) -> list[tuple[str, dict]]:
+    """Every Device event the store holds, oldest first (the embedded store keeps them)."""
+    rows = server.store.db.execute(
+        "SELECT type, body FROM events WHERE kind='Device' ORDER BY rv").fetchall()
+    return [(kind, json.loads(body)) for kind, body in rows]
+
+
+def test_a_device_is_created_with_its_first_status_in_one_write(client, server):
+    """In an enrollment storm each store write costs the API a commit: a device that pairing
+    mode admits is written once, with its certificate, and a registered one once, Pending
+    (each used to be created bare, then patched)."""
+    gw = as_gateway(client, server, "g")
+    client.put("/api/v1/admin/pairing-mode", json={"enabled": True, "timeoutSeconds": 60})
+    r = client.post("/api/v1/enrollments", headers=gw, json={
+        "gateway": "g", "publicKey": key_b64(), "bootstrapSerial": "1", "board": "virtual",
+        "firmwareVersion": "x", "capabilities": {"wasmRam": 1, "maxModuleSize": 1}}).json()
+    client.post("/api/v1/devices", json={"name": "d1", "publicKey": key_b64()})
+    created = {obj["metadata"]["name"]: obj for kind, obj in device_events(server)
+               if kind == "ADDED"}
+    assert created[r["deviceId"]]["status"]["certificate"]["der"] == r["certificate"]
+    assert created["d1"]["status"]["phase"] == "Pending"
+
+
 def test_enrollments_in_one_batch_are_decided_one_by_one(client, server):
     """What a gateway sends in an enrollment storm: one request, an answer per device, in
     order, each the answer the single-device route gives."""
@@ -150,8 +174,8 @@ def test_websocket_watch_streams_and_resumes(client, server):
     client.post("/api/v1/devices", json={"name": "w2"})
     with client.websocket_connect(
             f"/api/v1/watch?kinds=devices&resourceVersion={rv}&token={server.token}") as ws:
-        names = [ws.receive_json()["object"]["metadata"]["name"] for _ in range(2)]
-    assert "w2" in names  # events after rv, not a fresh list
+        after = ws.receive_json()
+    assert after["object"]["metadata"]["name"] == "w2"  # events after rv, not a fresh list
 
 
 def test_websocket_refuses_bad_token_and_kind(server):

@@ -18,6 +18,7 @@ from wasmbed.store import (
     SelectorError,
     new_resource,
 )
+from wasmbed.store.base import merge_patch
 
 
 @pytest.fixture(params=["embedded", "kubernetes"])
@@ -240,3 +241,37 @@ async def test_spec_writes_cannot_touch_status_and_status_writes_cannot_touch_sp
     obj["status"] = {"phase": "Disconnected"}
     obj = await store.update_status(obj)
     assert obj["spec"]["mcuType"] == "virtual" and obj["status"]["phase"] == "Disconnected"
+
+
+async def test_resource_versions_keep_rising_across_a_reopen(tmp_path):
+    """Each write takes the next rv from a counter the store keeps in memory; reopened, it
+    goes on from the newest rv ever given, even one whose object is gone, so a watch from
+    before the reopen sees every later write exactly once."""
+    s = EmbeddedStore(tmp_path / "s.sqlite")
+    await s.create(dev("a", tier="edge"))
+    await s.patch_status("Device", "a", {"n": 1})
+    await s.delete("Device", "a")
+    _, last = await s.list("Device")
+    await s.close()
+    s2 = EmbeddedStore(tmp_path / "s.sqlite")
+    created = await s2.create(dev("b"))
+    assert int(created["metadata"]["resourceVersion"]) == int(last) + 1
+    assert await events_of(s2, "Device", last, 1) == [("ADDED", "b")]
+    await s2.close()
+
+
+async def test_status_writes_keep_the_labels_found(store):
+    await store.create(dev("a", tier="edge"))
+    await store.patch_status("Device", "a", {"phase": "Connected"})
+    current = await store.get("Device", "a")
+    await store.update_status({**current, "status": {"phase": "Disconnected"}})
+    found, _ = await store.list("Device", "tier=edge")
+    assert [d["metadata"]["name"] for d in found] == ["a"]
+    assert found[0]["status"] == {"phase": "Disconnected"}
+
+
+def test_a_merge_patch_leaves_its_target_alone():
+    target = {"certificate": {"der": "x"}, "heartbeat": {"uptimeMs": 1, "freeMemory": 2}}
+    out = merge_patch(target, {"heartbeat": {"uptimeMs": 5}, "certificate": None})
+    assert out == {"heartbeat": {"uptimeMs": 5, "freeMemory": 2}}
+    assert target == {"certificate": {"der": "x"}, "heartbeat": {"uptimeMs": 1, "freeMemory": 2}}

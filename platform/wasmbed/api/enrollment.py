@@ -61,8 +61,9 @@ async def register_device(ctx: ApiContext, name: str, board: str, public_key_der
         spec["publicKey"] = base64.b64encode(public_key_der).decode()
         labels[FINGERPRINT_LABEL] = fingerprint(public_key_der)
     labels.setdefault("wasmbed.github.io/board", board)
-    obj = await ctx.store.create(new_resource("Device", name, spec, labels))
-    return await ctx.store.patch_status("Device", obj["metadata"]["name"], {"phase": "Pending"})
+    obj = new_resource("Device", name, spec, labels)
+    obj["status"] = {"phase": "Pending"}
+    return await ctx.store.create(obj)
 
 
 def fingerprint(der: bytes) -> str:
@@ -124,11 +125,6 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
         old_serial = current.get("serial")
     elif ctx.pairing.enabled:
         name = f"dev-{fp[:12]}"
-        labels = {FINGERPRINT_LABEL: fp, "wasmbed.github.io/board": req.board}
-        obj = new_resource("Device", name, {"publicKey": b64, "mcuType": req.board,
-                                            "deviceType": "unknown", "architecture": "wasm32"},
-                           labels)
-        await ctx.store.create(obj)
         old_serial = None
     else:
         return reject("unknown device: no registered Device has this public key and pairing "
@@ -141,7 +137,7 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
     if old_serial:  # a device that enrolls again loses its previous certificate
         ctx.pki.platform.revoke(int(old_serial))
     der_cert = cert.public_bytes(serialization.Encoding.DER)
-    await ctx.store.patch_status("Device", name, {
+    enrolled = {
         "certificate": {"serial": str(cert.serial_number),
                         "notAfter": iso(cert.not_valid_after_utc.timestamp()),
                         "der": base64.b64encode(der_cert).decode()},
@@ -149,7 +145,16 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
         "enrolledAt": iso(), "enrolledVia": req.gateway,
         "capabilities": req.capabilities, "firmwareVersion": req.firmwareVersion,
         "board": req.board,
-    })
+    }
+    if device is None:  # admitted by pairing mode: created with its certificate, one write
+        labels = {FINGERPRINT_LABEL: fp, "wasmbed.github.io/board": req.board}
+        obj = new_resource("Device", name, {"publicKey": b64, "mcuType": req.board,
+                                            "deviceType": "unknown", "architecture": "wasm32"},
+                           labels)
+        obj["status"] = enrolled
+        await ctx.store.create(obj)
+    else:
+        await ctx.store.patch_status("Device", name, enrolled)
     if old_serial:
         await notify_gateways_trust_changed(ctx)
     return {"accepted": True, "deviceId": name,

@@ -70,6 +70,10 @@ class EmbeddedStore(Store):
             self._index_labels()
         self._changed = asyncio.Event()
         self._writes = 0
+        # the newest rv ever assigned (AUTOINCREMENT's record survives trimming): each write
+        # takes the next, so an event is inserted whole, in one statement
+        row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
+        self._rv = int(row[0]) if row else 0
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -102,18 +106,19 @@ class EmbeddedStore(Store):
         self.db.executemany("INSERT INTO labels(kind, name, key, value) VALUES (?,?,?,?)",
                             [(kind, name, k, str(v)) for k, v in labels.items()])
 
-    def _write(self, kind: str, event: str, obj: Resource, *, remove: bool = False) -> Resource:
-        """Append the event, assign its rv, and store (or remove) the object, atomically."""
+    def _write(self, kind: str, event: str, obj: Resource, *, remove: bool = False,
+               labels: bool = True) -> Resource:
+        """Append the event, assign its rv, and store (or remove) the object, atomically;
+        `labels=False` when they cannot have changed (a status write). Returns obj itself:
+        every caller built it from a fresh read or a copy of its own."""
         name = obj["metadata"]["name"]
+        rv = self._rv + 1
+        obj["metadata"]["resourceVersion"] = str(rv)
+        body = json.dumps(obj, separators=(",", ":"))
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            cur = self.db.execute(
-                "INSERT INTO events(kind, type, body) VALUES (?, ?, '')", (kind, event)
-            )
-            rv = cur.lastrowid
-            obj["metadata"]["resourceVersion"] = str(rv)
-            body = json.dumps(obj, separators=(",", ":"))
-            self.db.execute("UPDATE events SET body=? WHERE rv=?", (body, rv))
+            self.db.execute("INSERT INTO events(rv, kind, type, body) VALUES (?, ?, ?, ?)",
+                            (rv, kind, event, body))
             if remove:
                 self.db.execute("DELETE FROM objects WHERE kind=? AND name=?", (kind, name))
             else:
@@ -121,17 +126,19 @@ class EmbeddedStore(Store):
                     "INSERT OR REPLACE INTO objects(kind, name, rv, body) VALUES (?,?,?,?)",
                     (kind, name, rv, body),
                 )
-            self._set_labels(kind, name, None if remove else obj)
+            if labels:
+                self._set_labels(kind, name, None if remove else obj)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        self._rv = rv
         self._writes += 1
         if self._writes % 1000 == 0:
             self._trim()
         self._changed.set()
         self._changed = asyncio.Event()
-        return copy.deepcopy(obj)
+        return obj
 
     def _trim(self) -> None:
         self.db.execute("DELETE FROM events WHERE rv <= (SELECT MAX(rv) FROM events) - ?",
@@ -222,13 +229,13 @@ class EmbeddedStore(Store):
         current = self._row(kind, name)
         self._check_version(current, obj)
         current["status"] = copy.deepcopy(obj.get("status") or {})
-        return self._write(kind, "MODIFIED", current)
+        return self._write(kind, "MODIFIED", current, labels=False)
 
     async def patch_status(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
         self._check_kind(kind)
         current = self._row(kind, name)
         current["status"] = merge_patch(current.get("status") or {}, patch)
-        return self._write(kind, "MODIFIED", current)
+        return self._write(kind, "MODIFIED", current, labels=False)
 
     async def delete(self, kind: str, name: str) -> None:
         self._check_kind(kind)
