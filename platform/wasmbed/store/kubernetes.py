@@ -181,9 +181,10 @@ class KubernetesStore(Store):
                                        body, field_validation=STRICT)
         except ApiException as exc:
             _raise(exc, kind, name)
-        if obj.get("status"):  # the API server drops status on create; write it after
-            created["status"] = copy.deepcopy(obj["status"])
-            return await self.update_status(created)
+        if obj.get("status"):  # the API server drops status on create; write it after, as a
+            # merge: a controller may have written status meanwhile (a versioned replace
+            # failed with a Conflict then)
+            return await self.patch_status(kind, name, obj["status"])
         return _normalize(created)
 
     async def get(self, kind: str, name: str) -> Resource:
