@@ -297,3 +297,15 @@ def test_a_merge_patch_leaves_its_target_alone():
     out = merge_patch(target, {"heartbeat": {"uptimeMs": 5}, "certificate": None})
     assert out == {"heartbeat": {"uptimeMs": 5, "freeMemory": 2}}
     assert target == {"certificate": {"der": "x"}, "heartbeat": {"uptimeMs": 1, "freeMemory": 2}}
+
+
+async def test_objects_are_counted_by_phase(store):
+    for name, phase in (("a", "Connected"), ("b", "Connected"), ("c", None), ("d", "Disconnected")):
+        obj = dev(name)
+        if phase:
+            obj["status"] = {"phase": phase, "certificate": {"serial": "1"}}
+        await store.create(obj)
+    counts, rv = await store.count_by_phase("Device")
+    assert counts == {"Connected": 2, "Disconnected": 1, "Unknown": 1}
+    assert rv == (await store.list("Device"))[1]
+    assert await store.count_by_phase("Application") == ({}, rv)

@@ -205,6 +205,13 @@ class EmbeddedStore(Store):
         items = [i for i in items if sel.matches(i["metadata"].get("labels"))]
         return items, str(self._current_rv())
 
+    async def count_by_phase(self, kind: str) -> tuple[dict[str, int], str]:
+        self._check_kind(kind)
+        rows = self.db.execute(
+            "SELECT coalesce(json_extract(body, '$.status.phase'), 'Unknown'), count(*) "
+            "FROM objects WHERE kind=? GROUP BY 1", (kind,)).fetchall()
+        return {phase: n for phase, n in rows}, str(self._current_rv())
+
     async def update(self, obj: Resource) -> Resource:
         kind, name = obj["kind"], obj["metadata"]["name"]
         self._check_kind(kind)

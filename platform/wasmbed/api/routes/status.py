@@ -17,11 +17,7 @@ PLURALS = {"devices": "Device", "applications": "Application", "gateways": "Gate
 async def status(ctx: Ctx) -> dict[str, Any]:
     out: dict[str, Any] = {"version": __version__, "pairingMode": ctx.pairing.as_dict()}
     for plural, kind in PLURALS.items():
-        items, rv = await ctx.store.list(kind)
-        phases: dict[str, int] = {}
-        for item in items:
-            phase = (item.get("status") or {}).get("phase", "Unknown")
-            phases[phase] = phases.get(phase, 0) + 1
-        out[plural] = {"total": len(items), "byPhase": phases}
+        phases, rv = await ctx.store.count_by_phase(kind)
+        out[plural] = {"total": sum(phases.values()), "byPhase": phases}
         out["resourceVersion"] = rv
     return out
