@@ -5,6 +5,7 @@ user's cluster with --cluster kubeconfig), each test in a fresh namespace."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -309,3 +310,39 @@ async def test_objects_are_counted_by_phase(store):
     assert counts == {"Connected": 2, "Disconnected": 1, "Unknown": 1}
     assert rv == (await store.list("Device"))[1]
     assert await store.count_by_phase("Application") == ({}, rv)
+
+
+async def test_writes_in_a_batch_succeed_or_fail_each_on_its_own(store):
+    """A gateway's reports are applied in one batch (one transaction on the embedded store):
+    a write that fails inside it takes nothing else with it, and a watcher sees every write
+    that succeeded, in order."""
+    await store.create(dev("a"))
+    _, since = await store.list("Device")
+    async with store.batch():
+        await store.patch_status("Device", "a", {"n": 1})
+        with pytest.raises(NotFound):
+            await store.patch_status("Device", "ghost", {"n": 1})
+        with pytest.raises(AlreadyExists):
+            await store.create(dev("a"))
+        async with store.batch():  # nested: part of the outer one
+            await store.create(dev("b"))
+        await store.patch_status("Device", "a", {"n": 2})
+    assert (await store.get("Device", "a"))["status"] == {"n": 2}
+    assert await events_of(store, "Device", since, 3) == [
+        ("MODIFIED", "a"), ("ADDED", "b"), ("MODIFIED", "a")]
+
+
+async def test_a_write_refused_inside_a_batch_is_rolled_back_alone(tmp_path):
+    s = EmbeddedStore(tmp_path / "s.sqlite")
+    await s.create(dev("a"))
+    async with s.batch():
+        await s.patch_status("Device", "a", {"n": 1})
+        with pytest.raises(sqlite3.IntegrityError):  # fails after its event row is written
+            s._write("Device", "MODIFIED", {**dev("a"), "metadata": {"name": None}})
+        await s.patch_status("Device", "a", {"n": 2})
+    await s.close()
+    again = EmbeddedStore(tmp_path / "s.sqlite")  # what was committed
+    assert (await again.get("Device", "a"))["status"] == {"n": 2}
+    rvs = [r[0] for r in again.db.execute("SELECT rv FROM events ORDER BY rv")]
+    assert rvs == list(range(1, len(rvs) + 1))  # the refused write left no event behind
+    await again.close()

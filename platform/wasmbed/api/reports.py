@@ -30,14 +30,15 @@ async def apply_reports(store: Store, gateway: str, events: list[Report]) -> int
     # heartbeats are idempotent snapshots: only the latest per device in a batch matters
     last_beat = {e.device: i for i, e in enumerate(events) if isinstance(e, HeartbeatSeen)}
     applied = 0
-    for i, event in enumerate(events):
-        if isinstance(event, HeartbeatSeen) and last_beat.get(event.device) != i:
-            continue
-        try:
-            await _apply(store, gateway, event)
-            applied += 1
-        except NotFound:
-            continue  # the resource was deleted meanwhile: the fact no longer matters
+    async with store.batch():  # hundreds of small writes: committed together
+        for i, event in enumerate(events):
+            if isinstance(event, HeartbeatSeen) and last_beat.get(event.device) != i:
+                continue
+            try:
+                await _apply(store, gateway, event)
+                applied += 1
+            except NotFound:
+                continue  # the resource was deleted meanwhile: the fact no longer matters
     return applied
 
 

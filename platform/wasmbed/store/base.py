@@ -8,6 +8,7 @@ only compare it for equality and hand it back to `watch`.
 from __future__ import annotations
 
 import abc
+import contextlib
 import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -107,6 +108,14 @@ class Store(abc.ABC):
         self, kind: str, selector: str | None = None
     ) -> tuple[list[Resource], str]:
         """Items matching the label selector, and the resourceVersion to watch from."""
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Writes made inside may be committed together, for a burst of small ones (a
+        gateway's batch of reports). Each write still succeeds or fails on its own, and
+        watchers see them all at the end. Nothing that waits on the network belongs inside:
+        on the embedded store, other writers join the open transaction meanwhile."""
+        yield
 
     async def count_by_phase(self, kind: str) -> tuple[dict[str, int], str]:
         """How many objects of a kind are in each `status.phase` ("Unknown": none yet), and
