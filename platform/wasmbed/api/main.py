@@ -16,7 +16,14 @@ from wasmbed.controllers.runner import ControllerSet
 from wasmbed.credentials import Credentials
 from wasmbed.gateway_client import GatewayClient
 from wasmbed.pki import PkiLayout
-from wasmbed.serving import bind, start_uvicorn, url_of, wait_for_shutdown_signal, write_ready
+from wasmbed.serving import (
+    bind,
+    start_uvicorn,
+    tune_gc_for_many_connections,
+    url_of,
+    wait_for_shutdown_signal,
+    write_ready,
+)
 from wasmbed.store import EmbeddedStore, Store
 from wasmbed.store.opening import StoreConfig, open_store
 
@@ -76,6 +83,7 @@ class ApiServer:
 
 
 async def run_api(config: ApiConfig, ready_file: Path | None = None) -> None:
+    tune_gc_for_many_connections()
     store = None if config.store.backend == "embedded" else \
         await open_store(config.store, config.data_dir)
     server = ApiServer(config, store)

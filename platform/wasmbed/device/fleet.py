@@ -17,7 +17,7 @@ from typing import Any
 from wasmbed.aio import cancel_and_wait
 from wasmbed.device.virtual import DeviceProfile, VirtualDevice
 from wasmbed.protocol.link import JsonlTrace
-from wasmbed.serving import wait_for_shutdown_signal, write_ready
+from wasmbed.serving import tune_gc_for_many_connections, wait_for_shutdown_signal, write_ready
 
 log = logging.getLogger("wasmbed.device.fleet")
 
@@ -83,6 +83,7 @@ async def run_fleet(device_dirs: list[Path], gateway: tuple[str, int], server_na
                     profile: DeviceProfile, ready_file: Path | None,
                     trace_file: Path | None, stats_file: Path | None = None,
                     progress: bool = True) -> None:
+    tune_gc_for_many_connections()
     trace_fp = trace_file.open("a") if trace_file else None
     devices = []
     slots = asyncio.Semaphore(profile.connect_concurrency)

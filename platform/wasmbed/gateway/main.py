@@ -16,6 +16,7 @@ from wasmbed.serving import (
     bind,
     raise_open_files_limit,
     start_uvicorn,
+    tune_gc_for_many_connections,
     url_of,
     wait_for_shutdown_signal,
     write_ready,
@@ -59,6 +60,7 @@ class GatewayService:
 async def run_gateway(config: GatewayConfig, ready_file: Path | None = None,
                       trace_file: Path | None = None) -> None:
     raise_open_files_limit()
+    tune_gc_for_many_connections()
     service = GatewayService(config, trace_file)
     info = await service.start()
     write_ready(ready_file, info)
