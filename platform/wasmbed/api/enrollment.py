@@ -158,7 +158,7 @@ async def enroll(ctx: ApiContext, req: EnrollmentRequest) -> dict[str, Any]:
     if old_serial:
         await notify_gateways_trust_changed(ctx)
     return {"accepted": True, "deviceId": name,
-            "certificate": base64.b64encode(der_cert).decode()}
+            "certificate": enrolled["certificate"]["der"]}
 
 
 async def device_exists(ctx: ApiContext, name: str) -> bool:

@@ -73,7 +73,8 @@ class EmbeddedStore(Store):
         self._writes = 0
         self._batched = False  # inside batch(): writes are savepoints of its transaction
         # the newest rv ever assigned (AUTOINCREMENT's record survives trimming): each write
-        # takes the next, so an event is inserted whole, in one statement
+        # takes the next, so an event is inserted whole, in one statement; lists and watches
+        # read it here instead of asking SQLite for the newest event
         row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
         self._rv = int(row[0]) if row else 0
 
@@ -176,12 +177,7 @@ class EmbeddedStore(Store):
                 self._notify()
 
     def _trim(self) -> None:
-        self.db.execute("DELETE FROM events WHERE rv <= (SELECT MAX(rv) FROM events) - ?",
-                        (self.history,))
-
-    def _current_rv(self) -> int:
-        row = self.db.execute("SELECT MAX(rv) FROM events").fetchone()
-        return int(row[0] or 0)
+        self.db.execute("DELETE FROM events WHERE rv <= ?", (self._rv - self.history,))
 
     @staticmethod
     def _check_version(current: Resource, given: Resource) -> None:
@@ -238,14 +234,14 @@ class EmbeddedStore(Store):
         rows = self.db.execute(sql + " ORDER BY name", args).fetchall()
         items = [json.loads(r[0]) for r in rows]
         items = [i for i in items if sel.matches(i["metadata"].get("labels"))]
-        return items, str(self._current_rv())
+        return items, str(self._rv)
 
     async def count_by_phase(self, kind: str) -> tuple[dict[str, int], str]:
         self._check_kind(kind)
         rows = self.db.execute(
             "SELECT coalesce(json_extract(body, '$.status.phase'), 'Unknown'), count(*) "
             "FROM objects WHERE kind=? GROUP BY 1", (kind,)).fetchall()
-        return {phase: n for phase, n in rows}, str(self._current_rv())
+        return {phase: n for phase, n in rows}, str(self._rv)
 
     async def update(self, obj: Resource) -> Resource:
         kind, name = obj["kind"], obj["metadata"]["name"]
@@ -303,7 +299,7 @@ class EmbeddedStore(Store):
             # a watch that stayed at its own kind's last event scanned every later event of
             # the others at each wake-up (a storm of Device writes made a Gateway watch
             # quadratic).
-            head = self._current_rv()
+            head = self._rv
             rows = self.db.execute(
                 "SELECT rv, type, body FROM events WHERE rv > ? AND rv <= ? AND kind=? "
                 "ORDER BY rv LIMIT ?", (last, head, kind, WATCH_PAGE),
