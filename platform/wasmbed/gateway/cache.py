@@ -56,6 +56,8 @@ class GatewayCache:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
+        self.last_seq: int = row[0] if row else 0  # of the newest report posted
 
     def close(self) -> None:
         self.db.close()
@@ -128,7 +130,8 @@ class GatewayCache:
     # --- outbox -------------------------------------------------------------------------
 
     def post(self, event: dict[str, Any]) -> None:
-        self.db.execute("INSERT INTO outbox(body) VALUES (?)", (json.dumps(event),))
+        cur = self.db.execute("INSERT INTO outbox(body) VALUES (?)", (json.dumps(event),))
+        self.last_seq = cur.lastrowid or self.last_seq
 
     def peek(self, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         rows = self.db.execute(

@@ -4,6 +4,12 @@ Reports go through the cache's outbox and are deleted only once the API has stor
 in order; if the API is down they wait (with backoff) and nothing is dropped. If the API
 no longer knows this gateway (its resource was deleted), the gateway registers again and
 then delivers what it holds: a deleted resource never costs a report.
+
+Heartbeats are the exception: each is a snapshot that the next one replaces, so they wait
+in memory, the latest per device, and leave in their place among the outbox's reports. At
+10,000 devices a disk write per heartbeat was a thousand commits a second on the event
+loop; a gateway crash now costs at most each device's newest beat, which its next one (an
+interval later, to whichever gateway it reconnects to) replaces anyway.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from pydantic import TypeAdapter
 from wasmbed.gateway.cache import GatewayCache
 from wasmbed.gateway.enrollment_batcher import EnrollmentBatcher
 from wasmbed.http_trust import default_trust
-from wasmbed.reports import MAX_BATCH, Report
+from wasmbed.reports import MAX_BATCH, HeartbeatSeen, Report
 
 log = logging.getLogger("wasmbed.gateway.platform_api")
 _REPORT = TypeAdapter(Report)
+Row = tuple[int, dict[str, Any]]  # (outbox seq, event); for a heartbeat: the seq it follows
 
 
 class ControlPlaneError(Exception):
@@ -43,6 +50,8 @@ class ControlPlane:
         )
         self.enrollments = EnrollmentBatcher(self._enroll_one, self._enroll_batch)
         self._pending = asyncio.Event()
+        # device -> (the outbox's newest seq when the beat came, the beat): latest wins
+        self._beats: dict[str, Row] = {}
         self.last_ok: float | None = None
         self.registration: dict[str, Any] | None = None
         self.reregistrations = 0
@@ -104,10 +113,46 @@ class ControlPlane:
         return list(answer["results"])
 
     def post(self, report: Report) -> None:
-        """Queue a report (durably: it is in the cache's outbox when this returns) and wake
-        the flusher."""
-        self.cache.post(report.model_dump(mode="json", exclude_none=True))
+        """Queue a report (durably: it is in the cache's outbox when this returns; a
+        heartbeat only in memory, replacing the device's previous one) and wake the
+        flusher."""
+        event = report.model_dump(mode="json", exclude_none=True)
+        if isinstance(report, HeartbeatSeen):
+            self._beats[report.device] = (self.cache.last_seq, event)
+        else:
+            self.cache.post(event)
         self._pending.set()
+
+    def _next_request(self, rows: list[Row]) -> tuple[list[dict[str, Any]], int | None, list[Row]]:
+        """The next request: the outbox rows with the waiting heartbeats among them, each
+        beat after the reports posted before it, at most MAX_BATCH events in all. Returns
+        (events, the last row's seq or None, the beats taken with their places). A beat
+        that came after a report still waiting in the outbox waits with it."""
+        upto = rows[-1][0] if len(rows) == MAX_BATCH else self.cache.last_seq
+        ready = sorted((seq, dev) for dev, (seq, _) in self._beats.items() if seq <= upto)
+        events: list[dict[str, Any]] = []
+        taken: list[Row] = []
+        last_row: int | None = None
+        i = 0
+        for seq, event in rows:
+            while i < len(ready) and ready[i][0] < seq and len(events) < MAX_BATCH:
+                taken.append(self._beats.pop(ready[i][1]))
+                events.append(taken[-1][1])
+                i += 1
+            if len(events) == MAX_BATCH:
+                break
+            events.append(event)
+            last_row = seq
+        while i < len(ready) and len(events) < MAX_BATCH:
+            taken.append(self._beats.pop(ready[i][1]))
+            events.append(taken[-1][1])
+            i += 1
+        return events, last_row, taken
+
+    def _put_back(self, taken: list[Row]) -> None:
+        """Beats of a request that failed wait again, unless a newer one came meanwhile."""
+        for seq, event in taken:
+            self._beats.setdefault(event["device"], (seq, event))
 
     async def flush_forever(self, batch_window: float = 0.01) -> None:
         """Deliver the outbox in order, one request at a time. Events that arrive while a
@@ -119,11 +164,13 @@ class ControlPlane:
             await self._pending.wait()
             await asyncio.sleep(batch_window)  # let a burst of events share one request
             self._pending.clear()
-            while batch := self.cache.peek(MAX_BATCH):
+            while (batch := self.cache.peek(MAX_BATCH)) or self._beats:
+                events, last_row, beats = self._next_request(batch)
                 try:
                     await self._call("POST", f"/api/v1/gateways/{self.gateway}/reports",
-                                     json={"events": [e for _, e in batch]})
+                                     json={"events": events})
                 except ControlPlaneError as exc:
+                    self._put_back(beats)
                     if exc.status == 404 and exc.code == "NotFound" and self.registration:
                         await self._register_again()
                         continue
@@ -134,7 +181,8 @@ class ControlPlane:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.2
-                self.cache.ack(batch[-1][0])
+                if last_row is not None:
+                    self.cache.ack(last_row)
 
     async def _register_again(self) -> None:
         log.warning("the API no longer knows gateway %s (its resource was deleted): "
