@@ -143,13 +143,16 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
     console.print(f"provisioned {n} identities in {time.perf_counter() - t_prov:.1f} s")
     stats = [root / f"fleet-{i}.stats.jsonl" for i in range(fleets)]
     start = time.perf_counter()
+    fleet_pids: dict[str, int | None] = {}
     for i, fdir in enumerate(per_fleet):
         argv = [sys.executable, "-m", "wasmbed.cli", "device", "simulate", str(fdir),
                 "--gateway", f"{gw.tls_address[0]}:{gw.tls_address[1]}",
                 "--stats-file", str(stats[i]), "--ready-file", str(root / f"fleet-{i}.ready"),
                 "--profile", json.dumps({"reconnect_max_s": 10.0})]
-        group.add(ManagedProcess(f"fleet-{i}", argv, ev.path(f"fleet-{i}"),
-                                 root / f"fleet-{i}.ready")).start()
+        sim = group.add(ManagedProcess(f"fleet-{i}", argv, ev.path(f"fleet-{i}"),
+                                       root / f"fleet-{i}.ready"))
+        sim.start()
+        fleet_pids[f"device simulator {i}"] = sim.pid
 
     def connected() -> object:
         s = platform.api.status()["devices"]["byPhase"]
@@ -173,6 +176,7 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
 
     # --- steady state -------------------------------------------------------------------
     hold_start = time.time()
+    cpu = CpuClock({"gateway": gw_pid, "API server": platform.process.pid, **fleet_pids})
     wait_for(lambda: time.time() - hold_start >= hold, hold + 5, f"{hold} s of heartbeats",
              interval=0.5)
     # The first interval of the hold still holds the storm's tail (the last devices' first
@@ -187,6 +191,7 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
                 rtts.extend(record["heartbeatRttS"])
             if record["t"] >= hold_start + interval:
                 steady.extend(record["heartbeatRttS"])
+    hold_cpu = cpu.shares()
     final = platform.api.status()["devices"]["byPhase"]
 
     table = Table("figure", "value", title=f"gateway benchmark ({n} devices, 2 cores)")
@@ -203,6 +208,8 @@ def _bench(root: Path, group: ProcessGroup, n: int, fleets: int, interval: int, 
         table.add_row(f"  p50 / p99 after the hold's first {interval} s (steady)",
                       f"{pct(steady, 0.5) * 1000:.1f} / {pct(steady, 0.99) * 1000:.1f} ms")
         table.add_row("  steady samples", str(len(steady)))
+    table.add_row("CPU over the hold (% of a core)",
+                  ", ".join(f"{name} {share:.0f}" for name, share in hold_cpu.items()))
     table.add_row("gateway RSS idle / loaded", f"{rss0 / 1024:.1f} / {rss1 / 1024:.1f} MiB")
     table.add_row("gateway RSS per device", f"{(rss1 - rss0) / max(n, 1):.1f} KiB")
     table.add_row("TLS handshakes/s: gateway", f"{gw_rate:.0f}")
@@ -507,16 +514,28 @@ def deployment_phases(trace: Path) -> dict[str, float]:
             "instantiate": (at["running"] - at["committed"]) * 1000}
 
 
+class CpuClock:
+    """The share of one host core (%) that each of some processes uses from the clock's
+    creation to `shares()`: which process a figure's latency or rate was spent in."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        import psutil
+
+        self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.started = time.perf_counter()
+        self.before = {name: sum(p.cpu_times()[:2]) for name, p in self.procs.items()}
+
+    def shares(self) -> dict[str, float]:
+        elapsed = time.perf_counter() - self.started
+        return {name: 100.0 * (sum(p.cpu_times()[:2]) - self.before[name]) / elapsed
+                for name, p in self.procs.items()}
+
+
 def _cpu_share(pid: int | None, seconds: float) -> float:
     """The share of one host core (%) a process used over a measurement window."""
-    import psutil
-
-    proc = psutil.Process(pid)
-    before = sum(proc.cpu_times()[:2])
-    started = time.perf_counter()
+    clock = CpuClock({"process": pid})
     time.sleep(seconds)  # the measurement window itself, not a wait for anything
-    used = sum(proc.cpu_times()[:2]) - before
-    return 100.0 * used / (time.perf_counter() - started)
+    return clock.shares()["process"]
 
 
 def _free_memory(platform: Platform, below: float | None = None) -> float:

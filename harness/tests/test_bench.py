@@ -41,6 +41,8 @@ def test_gateway_bench_on_50_devices():
     for label in ("heartbeat round trip p99", "gateway RSS per device",
                   "ratio gateway / bare"):
         figure(out, label)
+    cpu = figure(out, "CPU over the hold (% of a core)")
+    assert re.fullmatch(r"gateway \d+, API server \d+, device simulator 0 \d+", cpu), cpu
     try:
         find_nginx()
     except NginxMissing:
