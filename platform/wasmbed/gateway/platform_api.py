@@ -129,24 +129,19 @@ class ControlPlane:
         (events, the last row's seq or None, the beats taken with their places). A beat
         that came after a report still waiting in the outbox waits with it."""
         upto = rows[-1][0] if len(rows) == MAX_BATCH else self.cache.last_seq
-        ready = sorted((seq, dev) for dev, (seq, _) in self._beats.items() if seq <= upto)
+        # a beat sorts after the row whose seq it follows and before the next one
+        order = sorted([(seq, 0, event) for seq, event in rows] +
+                       [(seq, 1, dev) for dev, (seq, _) in self._beats.items() if seq <= upto])
         events: list[dict[str, Any]] = []
         taken: list[Row] = []
         last_row: int | None = None
-        i = 0
-        for seq, event in rows:
-            while i < len(ready) and ready[i][0] < seq and len(events) < MAX_BATCH:
-                taken.append(self._beats.pop(ready[i][1]))
+        for seq, is_beat, item in order[:MAX_BATCH]:
+            if is_beat:
+                taken.append(self._beats.pop(item))
                 events.append(taken[-1][1])
-                i += 1
-            if len(events) == MAX_BATCH:
-                break
-            events.append(event)
-            last_row = seq
-        while i < len(ready) and len(events) < MAX_BATCH:
-            taken.append(self._beats.pop(ready[i][1]))
-            events.append(taken[-1][1])
-            i += 1
+            else:
+                events.append(item)
+                last_row = seq
         return events, last_row, taken
 
     def _put_back(self, taken: list[Row]) -> None:
