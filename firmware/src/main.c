@@ -45,12 +45,15 @@ int main(void) {
     tls_global_init(&prov);
     printf("wasmbed: rng seeded from the provisioning blob (this MCU model has no RNG)\r\n");
     uint32_t backoff = 500;
+    uint32_t settle_ms = 0; /* at boot: what a session before a reset left is skipped */
     for (;;) {
-        session_result_t r = session_run(&prov);
+        session_result_t r = session_run(&prov, settle_ms);
         if (r == SESSION_ENROLLED) {
             backoff = 500;
+            settle_ms = 0; /* closed cleanly: only the gateway's close_notify may follow */
             continue; /* reconnect at once with the operational certificate */
         }
+        settle_ms = 200;
         if (r == SESSION_ENDED) backoff = 500;
         uint32_t wait = backoff / 2 + (uint32_t)(rand() % (int)(backoff / 2 + 1));
         printf("wasmbed: reconnecting in %lu ms\r\n", (unsigned long)wait);

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import threading
 
 import allure
 import pytest
@@ -54,6 +57,47 @@ def test_a_link_flood_while_backing_off_does_not_wedge_the_firmware(board, provi
         m = b.console.wait_for_line(r"wasmbed: dropped (\d+) stale link bytes", 30)
         assert 1024 < int(m.group(1)) < 8192
         b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 30)
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(4096):
+            dst.sendall(data)
+    except OSError:
+        pass  # either side closed: the relay is over
+
+
+@allure.story("Bytes of the previous session that arrive after the ClientHello (a late "
+              "close_notify on a UART) are skipped; the handshake does not fail on them")
+def test_stale_bytes_after_the_client_hello_are_skipped(board, gateway, provisioned):
+    name, blob = provisioned()
+    b = board(blob=blob, paused=True)
+    if not isinstance(b.link_address, tuple):
+        pytest.skip("needs an emulated board's link socket to relay")
+    # the size of an encrypted close_notify: header, alert, content type, 16-byte tag
+    stale = bytes([0x17, 0x03, 0x03, 0x00, 0x13]) + os.urandom(19)
+    with socket.create_connection(b.link_address, timeout=30) as device, \
+            socket.create_connection(gateway.tls_address, timeout=30) as upstream:
+        b.resume()
+        b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 60)
+        client_hello = device.recv(4096)  # its first bytes at least: the handshake waits
+        with allure.step("the relay sends the board a stale record, then the gateway's answer"):
+            device.sendall(stale)
+            upstream.sendall(client_hello)
+        pumps = [threading.Thread(target=_pipe, args=pair, daemon=True)
+                 for pair in ((device, upstream), (upstream, device))]
+        for pump in pumps:
+            pump.start()
+        try:
+            b.console.wait_for_line(rf"wasmbed: skipped {len(stale)} stale link bytes", 30)
+            b.console.wait_for_line(r"wasmbed: tls connected TLSv1\.3", 30)
+        finally:
+            for sock in (device, upstream):
+                with contextlib.suppress(OSError):  # the gateway may have closed already
+                    sock.shutdown(socket.SHUT_RDWR)
+            for pump in pumps:
+                pump.join(10)
+    assert not [line for line in b.console.lines if "handshake failed" in line]
 
 
 @allure.story("After a reset the device reconnects with its stored certificate")

@@ -343,25 +343,28 @@ static session_result_t operate(uint32_t interval_s) {
     }
 }
 
-/* A UART has no connection boundary: bytes of the previous session (the gateway's
- * close_notify, say) may still arrive. Discard until the link is quiet for `quiet_ms`. */
+/* A UART has no connection boundary: bytes of the previous session may still arrive.
+ * Discards what has arrived, then whatever comes until the link is quiet for `quiet_ms`.
+ * The TLS client skips what comes later to the server's first record (tls/record_sync.h). */
 static void drain_link(uint32_t quiet_ms) {
     uint8_t junk[64];
     uint32_t last = hal_millis();
     size_t dropped = 0;
-    while (hal_millis() - last < quiet_ms) {
+    for (;;) {
         size_t n = hal_link_read(junk, sizeof junk);
         if (n) {
             dropped += n;
             last = hal_millis();
-        } else {
+        } else if (hal_millis() - last < quiet_ms) {
             hal_wait_link();
+        } else {
+            break;
         }
     }
     if (dropped) printf("wasmbed: dropped %lu stale link bytes\r\n", (unsigned long)dropped);
 }
 
-session_result_t session_run(const provision_t *prov) {
+session_result_t session_run(const provision_t *prov, uint32_t settle_ms) {
     const uint8_t *cert;
     size_t cert_len;
     bool operational = store_get_cert(&cert, &cert_len, device_id, sizeof device_id);
@@ -370,7 +373,7 @@ session_result_t session_run(const provision_t *prov) {
         cert_len = prov->cert.len;
     }
     rx_len = 0;
-    drain_link(200);
+    drain_link(settle_ms);
     printf("wasmbed: tls connecting identity=%s\r\n", operational ? "operational" : "bootstrap");
     int err = tls_open(prov, cert, cert_len);
     if (err) {

@@ -17,7 +17,8 @@ void hal_reset(void);
 void hal_idle(void);
 /* hal_idle for a wait on the link: returns at once when it has received bytes not yet read,
  * including bytes whose interrupt came between the caller's last read and this call (they
- * would otherwise wait for the next tick, up to 10 ms). */
+ * would otherwise wait for the next tick, up to 10 ms). Right after bytes came it polls for
+ * a moment before sleeping, since the next byte is that close (cortexm.c). */
 void hal_wait_link(void);
 void hal_irq_enable(unsigned irq); /* an external interrupt line of the NVIC */
 void hal_irq_disable(unsigned irq); /* masks the line in the NVIC; a raised one stays pending */

@@ -1,5 +1,6 @@
 #include "tls_link.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <wolfssl/wolfcrypt/settings.h>
@@ -7,9 +8,11 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "hal.h"
+#include "record_sync.h"
 
 static WOLFSSL_CTX *ctx;
 static WOLFSSL *ssl;
+static record_sync_t sync; /* where this session's bytes start on the link */
 static const provision_t *seed_source;
 static uint32_t seed_counter;
 
@@ -36,8 +39,17 @@ int wasmbed_rng_seed(unsigned char *out, unsigned int size) {
 static int io_recv(WOLFSSL *s, char *buf, int sz, void *arg) {
     (void)s;
     (void)arg;
-    size_t n = hal_link_read((uint8_t *)buf, (size_t)sz);
-    return n ? (int)n : WOLFSSL_CBIO_ERR_WANT_READ;
+    bool was_synced = sync.synced;
+    int n = record_sync_read(&sync, hal_link_read, (uint8_t *)buf, (size_t)sz);
+    if (n < 0) {
+        printf("wasmbed: %lu link bytes before the gateway's answer are not TLS\r\n",
+               (unsigned long)sync.skipped);
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    if (!was_synced && sync.synced && sync.skipped)
+        printf("wasmbed: skipped %lu stale link bytes before the gateway's answer\r\n",
+               (unsigned long)sync.skipped);
+    return n ? n : WOLFSSL_CBIO_ERR_WANT_READ;
 }
 
 static int io_send(WOLFSSL *s, char *buf, int sz, void *arg) {
@@ -54,6 +66,7 @@ int tls_global_init(const provision_t *prov) {
 
 int tls_open(const provision_t *prov, const uint8_t *cert, size_t cert_len) {
     tls_close();
+    record_sync_reset(&sync);
     ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
     if (!ctx) return -1;
     wolfSSL_CTX_SetIORecv(ctx, io_recv);

@@ -170,6 +170,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     in_pos = 0;
     sent_len = 0;
     now_ms = 0;
-    (void)session_run(&prov);
+    (void)session_run(&prov, 0);
     return 0;
 }
