@@ -126,3 +126,5 @@ def test_power_cut_after_cert_write(api, board, bridge, gateway, provisioned, fa
     b.console.wait_for_line(rf"wasmbed: enrolled id={name}\b", 60)
     b.console.wait_for_line(rf"wasmbed: connected id={name}\b", 60)
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected")
+    # the board ran only once the bridge was back on its link, as a wire would be
+    assert not [line for line in b.console.lines if "timed out" in line], b.console.lines

@@ -6,12 +6,16 @@ import contextlib
 import os
 import socket
 import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import allure
 import pytest
 
 from scenarios.steps import device_phase
 from wasmbed.emulation import board_spec
+from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.pki import CertificateAuthority
 from wasmbed.waiting import Seen
 
@@ -39,13 +43,21 @@ def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned,
     assert dev["status"]["board"] == spec.name
 
 
+def _halted_board_for_its_link_socket(board: Callable[..., Any],
+                                      provisioned: Callable[..., tuple[str, Path]]) \
+        -> EmulatedBoard:
+    """A provisioned board, halted, whose link socket the test plays the far end of."""
+    _, blob = provisioned()
+    b = board(blob=blob, paused=True)
+    if not isinstance(b, EmulatedBoard) or not isinstance(b.link_address, tuple):
+        pytest.skip("needs an emulated board's link socket (a lab board's is a serial port)")
+    return b
+
+
 @allure.story("A flood on the link while the firmware is not reading waits in the UART and "
               "is dropped; it never wedges the firmware")
 def test_a_link_flood_while_backing_off_does_not_wedge_the_firmware(board, provisioned):
-    name, blob = provisioned()
-    b = board(blob=blob, paused=True)
-    if not isinstance(b.link_address, tuple):
-        pytest.skip("needs an emulated board's link socket to write to")
+    b = _halted_board_for_its_link_socket(board, provisioned)
     with socket.create_connection(b.link_address, timeout=10) as peer:
         b.resume()
         b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 60)
@@ -59,6 +71,18 @@ def test_a_link_flood_while_backing_off_does_not_wedge_the_firmware(board, provi
         b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 30)
 
 
+@allure.story("A ClientHello nobody answers (a partitioned link) is given up after a short "
+              "silence, not after the whole handshake timeout")
+def test_an_unanswered_client_hello_is_given_up_early(board, provisioned):
+    b = _halted_board_for_its_link_socket(board, provisioned)
+    with socket.create_connection(b.link_address, timeout=10):
+        b.resume()
+        b.console.wait_for_line("wasmbed: tls connecting identity=bootstrap", 60)
+        b.console.wait_for_line("wasmbed: tls handshake timed out: no answer from the gateway",
+                                30)
+        b.console.wait_for_line(r"wasmbed: reconnecting in \d+ ms", 10)
+
+
 def _pipe(src: socket.socket, dst: socket.socket) -> None:
     try:
         while data := src.recv(4096):
@@ -70,10 +94,7 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
 @allure.story("Bytes of the previous session that arrive after the ClientHello (a late "
               "close_notify on a UART) are skipped; the handshake does not fail on them")
 def test_stale_bytes_after_the_client_hello_are_skipped(board, gateway, provisioned):
-    name, blob = provisioned()
-    b = board(blob=blob, paused=True)
-    if not isinstance(b.link_address, tuple):
-        pytest.skip("needs an emulated board's link socket to relay")
+    b = _halted_board_for_its_link_socket(board, provisioned)
     # the size of an encrypted close_notify: header, alert, content type, 16-byte tag
     stale = bytes([0x17, 0x03, 0x03, 0x00, 0x13]) + os.urandom(19)
     with socket.create_connection(b.link_address, timeout=30) as device, \

@@ -25,6 +25,9 @@
 #define RX_CAP BOARD_LINK_RX_CAP
 #define TX_CAP BOARD_LINK_TX_CAP
 #define HANDSHAKE_TIMEOUT_MS 20000
+/* A ClientHello can be lost whole (a partitioned or detached link); the gateway answers one
+ * within milliseconds unless it is swamped, so silence this long means start again. */
+#define FIRST_ANSWER_TIMEOUT_MS 5000
 #define REPLY_TIMEOUT_MS 15000
 
 
@@ -382,8 +385,11 @@ session_result_t session_run(const provision_t *prov, uint32_t settle_ms) {
     }
     uint32_t start = hal_millis();
     while ((err = tls_connect_step()) == 0) {
-        if (hal_millis() - start > HANDSHAKE_TIMEOUT_MS) {
-            printf("wasmbed: tls handshake timed out\r\n");
+        uint32_t waited = hal_millis() - start;
+        if (waited > HANDSHAKE_TIMEOUT_MS ||
+            (waited > FIRST_ANSWER_TIMEOUT_MS && !tls_answered())) {
+            printf("wasmbed: tls handshake timed out%s\r\n",
+                   tls_answered() ? "" : ": no answer from the gateway");
             tls_close();
             return SESSION_FAILED;
         }

@@ -135,4 +135,6 @@ void tls_close(void) {
     }
 }
 
+bool tls_answered(void) { return sync.synced; }
+
 const char *tls_cipher(void) { return ssl ? wolfSSL_get_version(ssl) : "-"; }

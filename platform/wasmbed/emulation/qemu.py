@@ -119,6 +119,14 @@ class QemuBoard(EmulatedBoard):
                 ports[chardev["label"]] = int(m.group(1))
         return ports
 
+    def link_attached(self) -> bool:
+        if not self.qmp:
+            return False
+        for chardev in self.qmp.cmd("query-chardev"):
+            if chardev["label"] == "link":  # "tcp:HOST:PORT,server=on <-> PEER" when in use
+                return "<->" in chardev["filename"]
+        return False
+
     def registers(self) -> dict[str, int]:
         """The CPU's core registers (R0..R15, XPSR, ...) as QEMU shows them."""
         assert self.qmp
