@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wasmbed.compile import rust_missing
 from wasmbed.emulation import EmulatorUnavailable
 from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import FIRMWARE_DIR, BoardSpec
@@ -67,6 +66,8 @@ def build_conformance(spec: BoardSpec, build_dir: Path) -> Path:
 def build_apps(build_dir: Path) -> dict[str, bytes]:
     """The example apps (firmware/apps) as wasm: the C ones with clang for wasm32, and the
     Rust ones (hello_rust) where Debian's rustc has its wasm32 target."""
+    from wasmbed.compile import rust_missing  # wasmtime and the API's errors: not at startup
+
     if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
         raise ToolchainMissing("clang and wasm-ld are missing: apt-get install -y clang lld")
     for target in ["apps"] + (["rust-apps"] if rust_missing() is None else []):
