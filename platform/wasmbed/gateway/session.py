@@ -157,7 +157,7 @@ class DeviceSession:
             device=self.device_id, board=self.board, firmware=self.firmware,
             certSerial=str(self.serial), timeoutS=self.gw.config.heartbeat_timeout,
             address=self.address))
-        tasks = [asyncio.create_task(self._watchdog()), asyncio.create_task(self._deployer())]
+        tasks = [asyncio.create_task(self._deployer())]
         try:
             while True:
                 env = await self.link.receive()
@@ -209,18 +209,6 @@ class DeviceSession:
             await self._error(ErrorCode.BAD_FRAME, reason, msg_id)
             self.gw.metrics.protocol_errors.inc()
             await self.close(f"protocol error: {reason}")
-
-    async def _watchdog(self) -> None:
-        cfg = self.gw.config
-        while True:
-            idle = time.monotonic() - self.last_heartbeat
-            if idle >= cfg.heartbeat_timeout:
-                self.close_reason = (f"heartbeat timeout: no heartbeat for {idle:.1f} s "
-                                     f"({cfg.missed_heartbeats} intervals of "
-                                     f"{cfg.heartbeat_interval} s)")
-                await self.close()
-                return
-            await asyncio.sleep(cfg.heartbeat_timeout - idle)
 
     async def close(self, reason: str | None = None) -> None:
         if reason:
