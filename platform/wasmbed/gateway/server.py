@@ -42,7 +42,7 @@ class Gateway:
         self._pending: dict[asyncio.StreamWriter, str] = {}
         self._pending_by_source: dict[str, dict[asyncio.StreamWriter, float]] = {}
         self._refresh_now = asyncio.Event()
-        self._closing: set[asyncio.Future[None]] = set()  # sessions the watchdog is cutting
+        self._closing: set[asyncio.Future[None]] = set()  # sessions being cut (_cut)
         self.tls_port = config.tls_port
         self.started = time.time()
 
@@ -92,8 +92,7 @@ class Gateway:
         self.sessions[session.device_id] = session
         self.metrics.sessions.set(len(self.sessions))
         if old is not None:
-            old.close_reason = "superseded by a new session"
-            asyncio.ensure_future(old.close())
+            self._cut(old, "superseded by a new session")
 
     def detach(self, session: DeviceSession) -> bool:
         """Forget the session; True if it was the device's current one."""
@@ -118,12 +117,16 @@ class Gateway:
             for session in self.sessions.values():  # nothing awaits here: no change under us
                 if session.last_heartbeat <= deadline and not session.closing:
                     idle = now - session.last_heartbeat
-                    reason = (f"heartbeat timeout: no heartbeat for {idle:.1f} s "
-                              f"({cfg.missed_heartbeats} intervals of "
-                              f"{cfg.heartbeat_interval} s)")
-                    session.closing = True  # once: the next sweep may come before close runs
-                    self._closing.add(task := asyncio.ensure_future(session.close(reason)))
-                    task.add_done_callback(self._closing.discard)
+                    self._cut(session, f"heartbeat timeout: no heartbeat for {idle:.1f} s "
+                                       f"({cfg.missed_heartbeats} intervals of "
+                                       f"{cfg.heartbeat_interval} s)")
+
+    def _cut(self, session: DeviceSession, reason: str) -> None:
+        """Close a session in the background (the caller cannot wait for its goodbye); it
+        counts as closing at once, so the next sweep does not cut it again."""
+        session.closing = True
+        self._closing.add(task := asyncio.ensure_future(session.close(reason)))
+        task.add_done_callback(self._closing.discard)
 
     def notify_ops(self, device: str) -> None:
         session = self.sessions.get(device)
