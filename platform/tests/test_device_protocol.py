@@ -46,13 +46,21 @@ class RogueGateway:
         self.ctx.verify_mode = ssl.CERT_REQUIRED
         self.ctx.load_verify_locations(cadata=layout.trust_bundle_pem().decode())
         self.links: asyncio.Queue[MessageLink] = asyncio.Queue()
+        self.version = 1
+        self.hello_seen = asyncio.Event()
+        self.answer_hello = asyncio.Event()  # HelloAck waits for it
+        self.answer_hello.set()
 
     async def start(self) -> int:
         async def handle(reader, writer):
             link = MessageLink(reader, writer)
             env = await link.receive()
             assert isinstance(env.message, Hello)
-            await link.send(HelloAck(1, "rogue", int(time.time()), 30, "dev"), env.msg_id)
+            self.hello_seen.set()
+            await self.answer_hello.wait()
+            await link.send(HelloAck(self.version, "rogue", int(time.time()), 30, "dev"),
+                            env.msg_id)
+            link.version = self.version
             await self.links.put(link)
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()  # hold the connection open
@@ -70,17 +78,21 @@ async def expect(link: MessageLink, cls, timeout: float = 5.0):
         assert isinstance(env.message, (Heartbeat, AppOutput)), env.message
 
 
-@pytest.fixture
-async def session(tmp_path):
-    layout = PkiLayout(tmp_path / "pki").init()
-    rogue = RogueGateway(layout, tmp_path)
-    port = await rogue.start()
+def enrolled_device(layout: PkiLayout, tmp_path, port: int) -> VirtualDevice:
     d = tmp_path / "dev"
     provision(d, "dev", layout.factory, layout.platform.cert_pem)
     key = serialization.load_pem_private_key((d / "bootstrap.key").read_bytes(), None)
     cert = layout.platform.issue("dev", key.public_key())  # as if it had enrolled
     (d / "operational.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    device = VirtualDevice("dev", d, ("127.0.0.1", port))
+    return VirtualDevice("dev", d, ("127.0.0.1", port))
+
+
+@pytest.fixture
+async def session(tmp_path):
+    layout = PkiLayout(tmp_path / "pki").init()
+    rogue = RogueGateway(layout, tmp_path)
+    port = await rogue.start()
+    device = enrolled_device(layout, tmp_path, port)
     task = asyncio.create_task(device.run())
     link = await asyncio.wait_for(rogue.links.get(), 10)
     yield link, device
@@ -142,3 +154,35 @@ async def test_device_answers_a_wrong_direction_message_with_error_and_closes(se
     assert err.code == ErrorCode.BAD_FRAME
     while (env := await asyncio.wait_for(link.receive(), 10)) is not None:
         assert isinstance(env.message, Heartbeat), f"after the Error: {env.message}"
+
+
+async def test_an_output_made_before_hello_ack_waits_for_the_session(tmp_path):
+    """An output the module makes while the device still waits for HelloAck is neither
+    sent before it nor forgotten: until HelloAck the link is version 1 (no OutputAcks), so
+    a send then counted as delivered and dropped every unacknowledged output up to it."""
+    layout = PkiLayout(tmp_path / "pki").init()
+    rogue = RogueGateway(layout, tmp_path)
+    rogue.version = 2
+    rogue.answer_hello.clear()
+    device = enrolled_device(layout, tmp_path, await rogue.start())
+    held = [AppOutput("m@1", seq, 0, f"line {seq}", None) for seq in (4, 5)]
+    device.unacked.extend(held)  # from the last session, not acknowledged
+    task = asyncio.create_task(device.run())
+    try:
+        await asyncio.wait_for(rogue.hello_seen.wait(), 10)
+        made = AppOutput("m@1", 6, 0, "line 6", None)
+        device.unacked.append(made)  # what the module's output sink does
+        device._send_output(made)
+        for _ in range(20):  # let a send, if one was started, finish
+            await asyncio.sleep(0)
+        assert list(device.unacked) == [*held, made], "an unacknowledged output was dropped"
+        rogue.answer_hello.set()
+        link = await asyncio.wait_for(rogue.links.get(), 10)
+        seqs = [(await expect(link, AppOutput)).seq for _ in range(3)]
+        assert seqs == [4, 5, 6], "the session replays every unacknowledged output, in order"
+        assert list(device.unacked) == [*held, made], "kept until the gateway acknowledges"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        rogue.server.close()

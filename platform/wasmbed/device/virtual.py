@@ -127,7 +127,9 @@ class VirtualDevice:
         self.modules: dict[str, _Module] = {}
         self.unacked: deque[AppOutput] = deque()  # in seq order; shared with runner threads
         self._room = threading.Condition()
-        self._replaying = False
+        # the session outputs go to as they are made: set once the session has replayed
+        # the unacknowledged ones (after HelloAck chose the version), None otherwise
+        self._outputs_link: MessageLink | None = None
         self._seq = 0
         self.link: MessageLink | None = None
         self.status: dict[str, Any] = {"name": name, "state": "booting", "sessions": 0}
@@ -198,6 +200,7 @@ class VirtualDevice:
                     self.link = None
                 raise
             finally:
+                self._outputs_link = None
                 if self.link:
                     await self.link.close()
                     self.link = None
@@ -467,10 +470,12 @@ class VirtualDevice:
             self._room.notify_all()
 
     def _send_output(self, out: AppOutput) -> None:
-        """Send now if a session is up (a replay in progress will send it in order);
-        otherwise it waits in `unacked` for the next session."""
-        link = self.link
-        if link is None or self._replaying:
+        """Send now if a session has replayed what it owed; otherwise it waits in
+        `unacked` for the replay. Not merely when a link exists: until HelloAck the link
+        says version 1, whose outputs are never acknowledged, so a send then counted as
+        delivered and dropped every unacknowledged output up to it."""
+        link = self._outputs_link
+        if link is None:
             return
 
         async def send() -> None:
@@ -483,19 +488,16 @@ class VirtualDevice:
 
     async def _replay_outputs(self) -> None:
         """Send every unacknowledged output again, oldest first, including ones the
-        module produces meanwhile."""
+        module produces meanwhile; then outputs go out as they are made."""
         assert self.link
-        self._replaying = True
         sent = 0
-        try:
-            while pending := [o for o in list(self.unacked) if o.seq > sent]:
-                for out in pending:
-                    await self.link.send(out)
-                    if self.link.version < 2:
-                        self._forget_outputs(out.module_id, out.seq)
-                    sent = out.seq
-        finally:
-            self._replaying = False
+        while pending := [o for o in list(self.unacked) if o.seq > sent]:
+            for out in pending:
+                await self.link.send(out)
+                if self.link.version < 2:
+                    self._forget_outputs(out.module_id, out.seq)
+                sent = out.seq
+        self._outputs_link = self.link  # no await since the last look: nothing slips by
 
     def snapshot(self) -> dict[str, Any]:
         return {"status": self.status, "profile": asdict(self.profile)}
