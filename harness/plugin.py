@@ -147,12 +147,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "wasm_memory: deploys modules with linear memory; boards "
                                        "without wasm RAM skip it")
     config.addinivalue_line("markers", "demo_failure: fails on purpose; only with -m demo_failure")
+    config.addinivalue_line("markers", "long(seconds): takes about this long; the longest start "
+                                       "first, so a parallel run does not end waiting on one")
     cluster = setting(config, "cluster")
     if cluster not in ("embedded", "local", "kubeconfig"):
         raise pytest.UsageError(f"wasmbed_cluster = {cluster}: expected embedded, local or "
                                 "kubeconfig")
     given_firmware(config)  # a bad --firmware is a usage error before any test runs
     lab_config(config)  # and so is a bad lab file
+    # xdist's load scheduling hands each worker a quarter of its share up front, in
+    # collection order: with the `long` tests first, one worker got all of them. Two at a
+    # time, they spread (unless --maxschedchunk is given)
+    if getattr(config.option, "maxschedchunk", False) is None:
+        config.option.maxschedchunk = 2
     # services start from a pre-imported fork server (WASMBED_NO_FORKSERVER=1: as themselves)
     ManagedProcess.use_forkserver = True
     _configure_allure(config)
@@ -227,11 +234,14 @@ def _git_sha(where: Path) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`scale`, `slow` and `demo_failure` tests run only when the -m expression names them.
-    Scenarios on a Renode target carry the `renode` marker (`-m renode` selects them)."""
+    Scenarios on a Renode target carry the `renode` marker (`-m renode` selects them).
+    Tests marked `long` go first, longest first: xdist hands out tests in collection order,
+    and a 30 s test handed out last made the whole run wait for it on one worker."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec and callspec.params.get("board_target", ("", ""))[1] == "renode":
             item.add_marker("renode")
+    items.sort(key=expected_seconds, reverse=True)  # stable: the rest keep their order
     expr = config.getoption("markexpr", "") or ""
     skip = [m for m in OPT_IN_MARKERS if not re.search(rf"\b{m}\b", expr)]
     if not skip:
@@ -242,6 +252,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """What the item's `long(seconds)` marker says, 0 without one; a Renode variant, which
+    skips where Renode is missing, counts as short."""
+    mark = item.get_closest_marker("long")
+    if mark is None or item.get_closest_marker("renode"):
+        return 0.0
+    return float(mark.args[0]) if mark.args else 1.0
 
 
 @pytest.hookimpl(wrapper=True)

@@ -29,6 +29,7 @@ def test_committed_inputs_replay_cleanly(target):
 
 
 @pytest.mark.parametrize("target", ["codec", "session", "python"])
+@pytest.mark.long(9)
 def test_a_short_fuzzing_run_finds_nothing(target, tmp_path):
     needs_libfuzzer(target)
     run = runner.run(target, SECONDS[target], work=tmp_path)
@@ -36,6 +37,7 @@ def test_a_short_fuzzing_run_finds_nothing(target, tmp_path):
     assert not run.findings, f"{target} found {run.findings}:\n{run.log_tail}"
 
 
+@pytest.mark.long(10)
 def test_both_decoders_agree_on_every_input(tmp_path):
     """Committed inputs first (every vector and reproducer), then 10 s of generated ones."""
     try:

@@ -34,6 +34,7 @@ def figure(output: str, label: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.long(6)
 def test_gateway_bench_on_50_devices():
     out = bench("gateway", "--devices", "50", "--fleets", "1", "--hold", "2",
                 "--handshakes", "50", "--concurrency", "8")
@@ -50,6 +51,7 @@ def test_gateway_bench_on_50_devices():
     figure(out, "ratio gateway / NGINX")
 
 
+@pytest.mark.long(8)
 def test_firmware_bench_deploys_once():
     if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
         pytest.skip("needs the firmware toolchain and QEMU: ./run test installs them")

@@ -29,6 +29,32 @@ def test_scale_and_slow_are_opt_in(scratch):
         passed=1, deselected=2)
 
 
+def test_long_tests_start_first_and_are_handed_out_two_at_a_time(scratch):
+    scratch.makepyfile(test_a="""
+        import pytest
+        def test_quick(): pass
+        @pytest.mark.long(10)
+        def test_ten(): pass
+    """, test_b="""
+        import pytest
+        def test_other(): pass
+        @pytest.mark.long(30)
+        def test_thirty(): pass
+    """)
+    result = scratch.runpytest("-p", "no:allure_pytest", "--collect-only", "-q")
+    names = [line.split("::")[1] for line in result.stdout.lines if "::" in line]
+    assert names == ["test_thirty", "test_ten", "test_quick", "test_other"]
+    scratch.makeconftest("""
+        def pytest_collection_finish(session):
+            print("maxschedchunk", session.config.option.maxschedchunk)
+    """)
+    result = scratch.runpytest("-p", "no:allure_pytest", "--collect-only", "-q", "-s")
+    result.stdout.fnmatch_lines(["maxschedchunk 2"])
+    result = scratch.runpytest("-p", "no:allure_pytest", "--collect-only", "-q", "-s",
+                               "--maxschedchunk", "50")
+    result.stdout.fnmatch_lines(["maxschedchunk 50"])  # what the user asks for stands
+
+
 def test_unknown_cluster_backend_in_ini_is_a_clear_usage_error(scratch):
     scratch.makeini("[pytest]\nwasmbed_cluster = minikube\n")
     scratch.makepyfile("def test_x(): pass")
@@ -114,6 +140,7 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
     assert (results / "categories.json").exists()
 
 
+@pytest.mark.long(8)
 def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp_path):
     results = tmp_path / "results"
     scratch.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n"

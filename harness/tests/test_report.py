@@ -42,6 +42,7 @@ def serve() -> Iterator[object]:
         srv.shutdown()
 
 
+@pytest.mark.long(10)
 def test_report_lists_scenarios_steps_and_failure_attachments(tmp_path, serve, evidence,
                                                               browser_page):
     if shutil.which("java") is None:

@@ -55,6 +55,7 @@ CHECKS = [schemathesis.check(no_server_error_but_a_declared_501), status_code_co
           content_type_conformance, response_schema_conformance]
 
 
+@pytest.mark.long(6)
 def test_api_conforms_to_its_openapi(api_server: tuple[str, str]) -> None:
     url, token = api_server
     auth = {"Authorization": f"Bearer {token}"}

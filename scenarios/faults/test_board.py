@@ -74,6 +74,7 @@ def test_paused_cpu_recovers(api, connected_board, faults, wait_for):
 
 @allure.story("A partition on the bridge: the firmware notices and reconnects")
 @pytest.mark.fault("network")
+@pytest.mark.long(12)
 def test_firmware_partition(api, connected_board, firmware_bridge, faults, wait_for):
     name, b = connected_board
     faults.network(firmware_bridge).partition(seconds=6)

@@ -11,6 +11,7 @@ pytestmark = [allure.feature("Faults"), pytest.mark.fault("load")]
 
 
 @allure.story("100 devices reconnect at once after a gateway crash; all come back")
+@pytest.mark.long(8)
 def test_thundering_herd_after_gateway_crash(api, gateway, virtual_devices, faults, wait_for):
     fleet = virtual_devices(100, reconnect_max_s=2.0)
     wait_for(lambda: devices_phase(api, fleet.names, "Connected"), 90, "100 devices Connected",

@@ -79,6 +79,7 @@ def test_drop_upstream_then_recover(api, device, proxy, faults, wait_for):
 
 
 @allure.story("Flapping links end with the device Connected")
+@pytest.mark.long(8)
 def test_flapping(api, device, proxy, faults, wait_for):
     name, fleet = device
     before = fleet.status(name)["sessions"]

@@ -12,6 +12,7 @@ pytestmark = [allure.feature("Faults"), pytest.mark.fault("pki")]
 
 @allure.story("An expired certificate is cut within a heartbeat and refused after")
 @pytest.mark.cert_lifetime(8)
+@pytest.mark.long(8)
 def test_expired_certificate_cut_off(api, connected_device, wait_for):
     name, fleet = connected_device(reconnect_max_s=1.0)
     dev = wait_for(lambda: device_phase(api, name, "Expired"), 20, f"{name} Expired")

@@ -18,6 +18,7 @@ pytestmark = [allure.feature("Faults"), pytest.mark.fault("process")]
 
 
 @allure.story("A hung gateway (SIGSTOP): devices go Disconnected, then recover")
+@pytest.mark.long(10)
 def test_hung_gateway(api, gateway, virtual_devices, faults, wait_for):
     fleet = virtual_devices(2, reconnect_max_s=1.0)
     wait_for(lambda: devices_phase(api, fleet.names, "Connected"), 20, "2 devices Connected")

@@ -36,6 +36,7 @@ def lease_holder(cluster: Cluster) -> str:
 
 
 @allure.story("Two controller replicas: one leads; a standby takes over from a killed leader")
+@pytest.mark.long(5)
 def test_leader_election_and_failover(cluster, platform, processes, evidence, gateway,
                                       virtual_devices, wait_for):
     replicas = {name: start_controller(cluster, processes, evidence, name, LEASE_S)

@@ -43,6 +43,7 @@ def _check(run, boards: list[str]) -> None:
 
 
 @allure.story("Enrollment, deployment, reset, power cut and pause pass on both lab boards")
+@pytest.mark.long(30)
 def test_core_scenarios_on_lab_boards(desk, run_pytest):
     run = run_pytest(desk.lab, *CORE)
     _check(run, ["desk-probe", "desk-net"])
@@ -99,6 +100,7 @@ def test_two_workers_take_turns_on_one_board_beside_qemu(desk, run_pytest):
 
 
 @allure.story("Robot suites in Renode's vocabulary drive a lab board as they drive QEMU")
+@pytest.mark.long(10)
 def test_robot_enrollment_suite_on_a_lab_board(desk, tmp_path):
     from robot.api import ExecutionResult
 
