@@ -43,6 +43,13 @@ def fleet_state(fleet: Any, name: str, state: str) -> Any:
     return st if st.get("state") == state else Seen(st)
 
 
+def sessions_above(fleet: Any, name: str, n: int) -> Any:
+    """The device's status once it is connected in a session after its n-th (it counts a
+    session when HelloAck arrives, which can be after the API shows it Connected)."""
+    st = fleet.status(name)
+    return st if st.get("state") == "connected" and st["sessions"] > n else Seen(st)
+
+
 def entry_history(api: ApiClient, app: str, device: str, since: str, until: str,
                   timeout: float = 60.0) -> list[tuple[str, str | None]]:
     """The (phase, error) sequence of one device's entry in an application, replayed from

@@ -19,6 +19,7 @@ LIMITS = {"stm32f4_discovery": (768 * 1024, 192 * 1024),
           "arduino_uno_r4_minima": (192 * 1024, 32 * 1024)}
 
 
+@pytest.mark.long(10)  # from a clean clone: each board is built from scratch
 @pytest.mark.parametrize("board", sorted(CATALOG))
 def test_firmware_builds_and_fits(board, firmware_build):
     elf = firmware_build(board)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from scenarios.steps import device_phase, fleet_state, kubectl_row
+from scenarios.steps import device_phase, fleet_state, kubectl_row, sessions_above
 from wasmbed.pki import CertificateAuthority
 
 pytestmark = [allure.feature("Enrollment")]
@@ -91,4 +91,4 @@ def test_heartbeat_loss_and_recovery(api, connected_device, wait_for):
     with allure.step("thaw it: it reconnects with its operational cert"):
         fleet.process.resume()
     wait_for(lambda: device_phase(api, name, "Connected"), 30, f"{name} Connected again")
-    assert fleet.status(name)["sessions"] >= 2
+    wait_for(lambda: sessions_above(fleet, name, 1), 10, f"{name} in its second session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from scenarios.steps import app_device_phase, device_phase
+from scenarios.steps import app_device_phase, device_phase, sessions_above
 from wasmbed import examples
 from wasmbed.waiting import Seen
 
@@ -18,11 +18,6 @@ def device(connected_device, proxy):
     """One Connected virtual device behind the fault proxy: (name, fleet)."""
     name, fleet = connected_device(gateway=proxy, reconnect_max_s=1.0)
     return name, fleet
-
-
-def sessions_above(fleet, name, n):
-    st = fleet.status(name)
-    return st if st.get("state") == "connected" and st["sessions"] > n else Seen(st)
 
 
 @allure.story("A partition makes the device Disconnected; healing brings it back")

@@ -43,9 +43,9 @@ def _check(run, boards: list[str]) -> None:
 
 
 @allure.story("Enrollment, deployment, reset, power cut and pause pass on both lab boards")
-@pytest.mark.long(30)
+@pytest.mark.long(25)
 def test_core_scenarios_on_lab_boards(desk, run_pytest):
-    run = run_pytest(desk.lab, *CORE)
+    run = run_pytest(desk.lab, *CORE, "-n", "2")  # one worker per board
     _check(run, ["desk-probe", "desk-net"])
     assert len(run.cases) == 2 * len(CORE)
 
