@@ -111,6 +111,36 @@ async def test_a_full_batch_of_beats_and_reports_keeps_their_order(plane):
     assert api.events()[-1] == ("app", "last")
 
 
+async def test_beats_alone_wait_for_their_window_and_leave_in_one_request(plane):
+    """A beat does not wake the flusher: each did, and at 10,000 devices the requests
+    (~90 a second) and their garbage were what paused the gateway."""
+    cp, api = plane
+    cp.beat_window = 0.5
+    flusher = asyncio.create_task(cp.flush_forever(batch_window=0))
+    try:
+        for i in range(20):
+            cp.post(beat(f"d{i}", 1))
+            for _ in range(5):  # the flusher gets its turns between beats
+                await asyncio.sleep(0)
+
+        async def stored() -> object:
+            return len(api.events()) >= 20 or Seen(api.events())
+
+        await async_wait_for(stored, 10, "20 beats delivered")
+    finally:
+        await cancel_and_wait([flusher])
+    assert [len(b) for b in api.batches] == [20]
+
+
+async def test_a_report_takes_the_waiting_beats_without_their_window(plane):
+    cp, api = plane
+    cp.beat_window = 3600
+    cp.post(beat("d", 1))
+    cp.post(state("m"))
+    await delivered(cp, api, 2)
+    assert api.events() == [("heartbeat", "d"), ("app", "m")]
+
+
 async def test_beats_of_a_failed_request_wait_again_unless_a_newer_one_came(plane):
     cp, api = plane
     api.failures = 1
