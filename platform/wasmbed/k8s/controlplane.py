@@ -10,7 +10,6 @@ manifest is enough for the platform.
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import ssl
@@ -62,16 +61,18 @@ class Binaries:
         return found
 
 
-def kubeconfig_yaml(server: str, ca_pem: bytes, user: str, token: str,
+def kubeconfig_yaml(server: str, ca_file: Path, user: str, token: str,
                     namespace: str = "default") -> str:
-    ca = base64.b64encode(ca_pem).decode()
+    """The CA by its path, not as `certificate-authority-data`: the Python client copies
+    that to a temporary file it deletes only at a normal exit, so every process killed
+    (a failover test's controller) left one behind in /tmp."""
     return f"""apiVersion: v1
 kind: Config
 clusters:
 - name: wasmbed-local
   cluster:
     server: {server}
-    certificate-authority-data: {ca}
+    certificate-authority: {ca_file.resolve()}
 users:
 - name: {user}
   user:
@@ -181,10 +182,10 @@ class LocalControlPlane:
                                              self.log_dir / "kube-apiserver.log"))
         self.started.append(proc)
         proc.start()
-        ca_pem = ca.cert_pem
-        self.admin_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_pem, "admin",
+        ca_file = ca.directory / "ca.pem"
+        self.admin_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_file, "admin",
                                                          self.admin_token))
-        self.platform_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_pem, PLATFORM_USER,
+        self.platform_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_file, PLATFORM_USER,
                                                             self.platform_token))
         trust = ssl.create_default_context(cafile=str(ca.directory / "ca.pem"))
 
