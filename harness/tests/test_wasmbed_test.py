@@ -17,9 +17,12 @@ def test_progress_lines_summary_and_exit_code(tmp_path):
                        "@pytest.mark.parametrize('size', [0, 65536])\n"
                        "def test_sized(size): pass\n")
     junit = tmp_path / "junit.xml"
+    # its own rootdir: pytest's is the common ancestor of the checkout (its cwd) and the
+    # scratch file, which for a checkout under /tmp was /tmp (its reports/ written there)
     run = subprocess.run([sys.executable, "-m", "harness.cli", "test", str(scratch),
-                          f"--junitxml={junit}", f"--alluredir={tmp_path / 'allure'}",
-                          "-n", "0"], capture_output=True, text=True, timeout=120)
+                          f"--rootdir={tmp_path}", f"--junitxml={junit}",
+                          f"--alluredir={tmp_path / 'allure'}", "-n", "0"],
+                         capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     out = run.stdout
     assert "✓" in out and "test_scratch.py::test_good" in out
@@ -29,3 +32,4 @@ def test_progress_lines_summary_and_exit_code(tmp_path):
     assert "wasmbed evidence" in out and "a-log" in out  # the files to open, as pytest lists
     assert "4 tests:" in out and "3 passed" in out and "1 failed" in out
     assert junit.exists() and 'failures="1"' in junit.read_text()
+    assert (tmp_path / "reports" / "environment.properties").is_file()  # nothing outside
