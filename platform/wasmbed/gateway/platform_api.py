@@ -169,7 +169,8 @@ class ControlPlane:
         """Beats of a request that failed wait again, unless a newer one came meanwhile."""
         for seq, event in taken:
             self._beats.setdefault(event["device"], (seq, event))
-        self._beats_due = self._beats_due or bool(taken)  # they go with the retry
+        if taken:
+            self._beats_due = True  # they go with the retry
 
     async def flush_forever(self, batch_window: float = 0.01) -> None:
         """Deliver the outbox in order, one request at a time. Events that arrive while a
@@ -183,8 +184,8 @@ class ControlPlane:
             self._pending.clear()
             while (batch := self.cache.peek(MAX_BATCH)) or (self._beats_due and self._beats):
                 events, last_row, beats = self._next_request(batch)
-                # beats that come while this request is out wait for their own window
-                self._beats_due = bool(self._beats) and self._beats_due
+                if not self._beats:  # beats that come while it is out wait for their window
+                    self._beats_due = False
                 try:
                     await self._call("POST", f"/api/v1/gateways/{self.gateway}/reports",
                                      json={"events": events})

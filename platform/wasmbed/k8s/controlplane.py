@@ -148,6 +148,7 @@ class LocalControlPlane:
     def _start_apiserver(self, etcd_url: str) -> None:
         pki = self.root / "pki"
         ca = CertificateAuthority.create(pki / "ca", "wasmbed local cluster CA")
+        ca_file = ca.directory / "ca.pem"
         serving = ca.issue_identity("kube-apiserver", server=True,
                                     dns_names=("localhost", "kubernetes.default.svc"),
                                     ip_addresses=("127.0.0.1",))
@@ -168,7 +169,7 @@ class LocalControlPlane:
                 "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
                 "--secure-port", str(port),
                 "--tls-cert-file", str(cert), "--tls-private-key-file", str(key),
-                "--client-ca-file", str(ca.directory / "ca.pem"),
+                "--client-ca-file", str(ca_file),
                 "--token-auth-file", str(tokens),
                 "--authorization-mode", "RBAC",
                 "--service-account-issuer", "https://kubernetes.default.svc",
@@ -182,12 +183,11 @@ class LocalControlPlane:
                                              self.log_dir / "kube-apiserver.log"))
         self.started.append(proc)
         proc.start()
-        ca_file = ca.directory / "ca.pem"
         self.admin_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_file, "admin",
                                                          self.admin_token))
         self.platform_kubeconfig.write_text(kubeconfig_yaml(self.url, ca_file, PLATFORM_USER,
                                                             self.platform_token))
-        trust = ssl.create_default_context(cafile=str(ca.directory / "ca.pem"))
+        trust = ssl.create_default_context(cafile=str(ca_file))
 
         def ready() -> object:
             self._check_alive(proc)
