@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
-from harness.evidence import Evidence
+from harness.evidence import Evidence, read_trace
 from harness.firmware import SHARED_BUILD, build_firmware
 from harness.nginx_peer import NginxMissing, start_nginx
 from harness.services import Cluster, GatewayHandle, Platform
@@ -502,7 +502,7 @@ def deployment_phases(trace: Path) -> dict[str, float]:
     transfer, the median chunk round trip, the commit (the device checks the hash and
     parses the module with wasm3) and commit-acknowledged to the device's RUNNING report
     (instantiation)."""
-    frames = [json.loads(line) for line in trace.read_text().splitlines()]
+    frames = read_trace(trace)
     at: dict[str, float] = {}
     sent: dict[int, float] = {}
     round_trips: list[float] = []

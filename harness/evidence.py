@@ -6,8 +6,10 @@ Protocol traces are JSON lines (one decoded frame per line: ts, dir, type, id, f
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -28,3 +30,14 @@ class Evidence:
         lines = [f"evidence directory: {self.directory}"]
         lines += [f"  {name}: {path}" for name, path in sorted(self.existing().items())]
         return "\n".join(lines)
+
+
+def read_trace(path: Path) -> list[dict[str, Any]]:
+    """The frames of a protocol trace, read while its process may still be appending: a last
+    line without its newline is a frame half written (a large one takes several writes) and
+    is left for the next read. A trace not written yet has no frames."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.split("\n")[:-1] if line]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 
 import allure
 import httpx
 import pytest
 
+from harness.evidence import read_trace
 from scenarios.steps import (
     app_device_phase,
     app_phase,
@@ -185,10 +185,10 @@ def test_gateway_restart_mid_deployment_resumes(api, connected_device, gateway, 
                      "bulky Completed after the restart")
     assert entry["outputs"][0]["text"] == "big module ran"
     with allure.step("the transfer resumed where it stopped (not from offset 0)"):
-        trace = evidence.files[f"{gateway.name}-trace"].read_text().splitlines()
-        begins = [ln for ln in trace if '"DeployBegin"' in ln]
+        trace = read_trace(evidence.files[f"{gateway.name}-trace"])
+        begins = [f for f in trace if f["type"] == "DeployBegin"]
         assert len(begins) >= 2, "expected a second DeployBegin after the restart"
-        acks = [json.loads(ln)["fields"] for ln in trace if '"DeployAck"' in ln]
+        acks = [f["fields"] for f in trace if f["type"] == "DeployAck"]
         resumed = [a for a in acks if a["step"] == DeployStep.BEGIN and a["offset"] > 0]
         assert resumed, "the device should have reported a non-zero offset on DeployBegin"
 

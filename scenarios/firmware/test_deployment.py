@@ -6,6 +6,7 @@ import allure
 import pytest
 import wasmtime
 
+from harness.evidence import read_trace
 from scenarios.steps import app_device_phase, deliver_again, device_phase, ran_times
 from wasmbed import examples
 from wasmbed.emulation.catalog import board_spec
@@ -143,14 +144,12 @@ def test_spin_stopped_by_budget(api, connected_board, firmware_apps, wait_for):
 @pytest.mark.fault("process")
 def test_outputs_survive_a_gateway_kill(api, connected_board, firmware_apps, firmware_bridge,
                                         gateway, faults, evidence, wait_for):
-    import json
-
     name, b = connected_board
     api.create_application("counter", firmware_apps["counter"], devices=[name])
     trace = evidence.path(f"{gateway.name}-trace", ".jsonl")
 
     def received() -> list[int]:
-        return [r["fields"]["seq"] for r in map(json.loads, trace.read_text().splitlines())
+        return [r["fields"]["seq"] for r in read_trace(trace)
                 if r["type"] == "AppOutput" and r["dir"] == "device->gateway"]
 
     wait_for(lambda: len(received()) >= 3 or Seen(received()), 60, "counter outputs arriving")

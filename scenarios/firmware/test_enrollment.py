@@ -13,6 +13,7 @@ from typing import Any
 import allure
 import pytest
 
+from harness.evidence import read_trace
 from scenarios.steps import device_phase
 from wasmbed.emulation import board_spec
 from wasmbed.emulation.board import EmulatedBoard
@@ -154,14 +155,13 @@ def test_heartbeats_keep_the_interval(connected_board, gateway, evidence, wait_f
     runs it at 120 MHz where the port assumed 48 MHz) makes every interval wrong by that
     ratio: 2.5x here. The device's own uptime between beats shows its idea of a second;
     the host's clock between arrivals shows the emulator's."""
-    import json
     import statistics
 
     name, _ = connected_board
     trace = evidence.path(f"{gateway.name}-trace", ".jsonl")
 
     def beats() -> list[dict] | object:
-        rows = [r for r in map(json.loads, trace.read_text().splitlines())
+        rows = [r for r in read_trace(trace)
                 if r["type"] == "Heartbeat" and r["dir"] == "device->gateway"]
         return rows if len(rows) >= 6 else Seen(len(rows))
 

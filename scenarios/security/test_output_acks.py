@@ -8,11 +8,10 @@ still holds them."""
 
 from __future__ import annotations
 
-import json
-
 import allure
 import pytest
 
+from harness.evidence import read_trace
 from scenarios.steps import app_device_phase
 from wasmbed import examples
 from wasmbed.waiting import Seen
@@ -24,8 +23,7 @@ def sent_seqs(fleet) -> list[int]:
     """AppOutput seqs the device has written to its link (its protocol trace)."""
     trace = fleet.process.log_path.with_name(f"{fleet.process.name}-trace.jsonl")
     seqs = []
-    for line in trace.read_text().splitlines():
-        record = json.loads(line)
+    for record in read_trace(trace):
         if record["type"] == "AppOutput" and record["dir"] == "device->gateway":
             seqs.append(record["fields"]["seq"])
     return seqs
