@@ -11,7 +11,9 @@ pytest_plugins = ["pytester"]
 
 @pytest.fixture
 def scratch(pytester):
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    # without schemathesis's plugin, as the repository's own runs (pyproject.toml's addopts)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+                     "addopts = -p no:schemathesis\n")
     return pytester
 
 
