@@ -17,12 +17,15 @@ import contextlib
 import copy
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.config import kube_config
 
 from wasmbed.store.base import (
     API_GROUP,
@@ -93,6 +96,24 @@ def _normalize(obj: dict[str, Any]) -> Resource:
     return obj
 
 
+@contextlib.contextmanager
+def _credential_copies() -> Iterator[str]:
+    """A private directory for the files kubernetes_asyncio writes a kubeconfig's inline
+    credentials to (`client-key-data` and the like: ssl reads them from files), removed
+    once the client's TLS context has read them. The library deletes its copies only at a
+    normal interpreter exit, so a controller killed -9 left the user's client key in /tmp."""
+    directory = tempfile.mkdtemp(prefix="wasmbed-kubeconfig-")
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        # the library reuses a copy of the same content by name: forget the removed ones
+        reused: dict[str, str] = getattr(kube_config, "_temp_files", {})
+        for content, name in list(reused.items()):
+            if name.startswith(directory + os.sep):
+                del reused[content]
+
+
 class KubernetesStore(Store):
     """One namespace of a cluster. Build with `await KubernetesStore.connect(...)`."""
 
@@ -111,21 +132,25 @@ class KubernetesStore(Store):
             config.load_incluster_config(client_configuration=cfg)
             ns_file = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
             default_ns = ns_file.read_text().strip() if ns_file.exists() else "wasmbed"
+            api_client = client.ApiClient(cfg)
         else:
             path = str(kubeconfig) if kubeconfig else None
             if path and not Path(path).is_file():
                 raise StoreError(f"kubeconfig {path} does not exist; pass --kubeconfig with "
                                  "the file kubectl uses (or set KUBECONFIG)")
-            try:
-                await config.load_kube_config(config_file=path, context=context,
-                                              client_configuration=cfg)
-            except config.ConfigException as exc:
-                raise StoreError(
-                    f"cannot load kubeconfig {path or '(default)'}: {exc}; pass --kubeconfig "
-                    "or set KUBECONFIG") from exc
+            with _credential_copies() as copies:
+                try:
+                    await config.load_kube_config(config_file=path, context=context,
+                                                  client_configuration=cfg,
+                                                  temp_file_path=copies)
+                except config.ConfigException as exc:
+                    raise StoreError(
+                        f"cannot load kubeconfig {path or '(default)'}: {exc}; pass "
+                        "--kubeconfig or set KUBECONFIG") from exc
+                api_client = client.ApiClient(cfg)  # its TLS context reads the copies now
             _, active = config.list_kube_config_contexts(config_file=path)
             default_ns = (active or {}).get("context", {}).get("namespace") or "wasmbed"
-        return cls(client.ApiClient(cfg), namespace or default_ns)
+        return cls(api_client, namespace or default_ns)
 
     # --- helpers ------------------------------------------------------------------------
 
