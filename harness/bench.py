@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
-from harness.evidence import Evidence, read_trace
+from harness.evidence import Evidence, read_json_lines
 from harness.firmware import SHARED_BUILD, build_firmware
 from harness.nginx_peer import NginxMissing, start_nginx
 from harness.services import Cluster, GatewayHandle, Platform
@@ -199,9 +199,8 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
     # from the steady ones after it.
     rtts: list[float] = []
     steady: list[float] = []
-    for path in stats:
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
+    for path in stats:  # the fleets are still writing them
+        for record in read_json_lines(path):
             if record["t"] >= hold_start:
                 rtts.extend(record["heartbeatRttS"])
             if record["t"] >= hold_start + interval:
@@ -260,8 +259,7 @@ def scenarios(
                               "-n", str(workers), "-p", "no:randomly", *targets], cwd=REPO,
                              env={**os.environ, "WASMBED_PHASES_FILE": str(out)})
         wall = time.perf_counter() - started
-        records = [json.loads(line) for line in out.read_text().splitlines()] \
-            if out.exists() else []
+        records = read_json_lines(out)
     ran = {r["test"] for r in records if r.get("phase") == "call"}  # not skipped at set-up
     phases: dict[str, list[float]] = {"setup": [], "call": [], "teardown": []}
     for r in records:
@@ -502,7 +500,7 @@ def deployment_phases(trace: Path) -> dict[str, float]:
     transfer, the median chunk round trip, the commit (the device checks the hash and
     parses the module with wasm3) and commit-acknowledged to the device's RUNNING report
     (instantiation)."""
-    frames = read_trace(trace)
+    frames = read_json_lines(trace)
     at: dict[str, float] = {}
     sent: dict[int, float] = {}
     round_trips: list[float] = []

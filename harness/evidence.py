@@ -32,10 +32,11 @@ class Evidence:
         return "\n".join(lines)
 
 
-def read_trace(path: Path) -> list[dict[str, Any]]:
-    """The frames of a protocol trace, read while its process may still be appending: a last
-    line without its newline is a frame half written (a large one takes several writes) and
-    is left for the next read. A trace not written yet has no frames."""
+def read_json_lines(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file (a protocol trace, a fleet's stats), read while its
+    process may still be appending: a last line without its newline is a record half
+    written (a large one takes several writes) and is left for the next read. A file not
+    written yet has no records."""
     try:
         text = path.read_text()
     except FileNotFoundError:

@@ -10,7 +10,7 @@ import allure
 import httpx
 import pytest
 
-from harness.evidence import read_trace
+from harness.evidence import read_json_lines
 from scenarios.steps import (
     app_device_phase,
     app_phase,
@@ -185,7 +185,7 @@ def test_gateway_restart_mid_deployment_resumes(api, connected_device, gateway, 
                      "bulky Completed after the restart")
     assert entry["outputs"][0]["text"] == "big module ran"
     with allure.step("the transfer resumed where it stopped (not from offset 0)"):
-        trace = read_trace(evidence.files[f"{gateway.name}-trace"])
+        trace = read_json_lines(evidence.files[f"{gateway.name}-trace"])
         begins = [f for f in trace if f["type"] == "DeployBegin"]
         assert len(begins) >= 2, "expected a second DeployBegin after the restart"
         acks = [f["fields"] for f in trace if f["type"] == "DeployAck"]

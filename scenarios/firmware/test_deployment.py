@@ -6,7 +6,7 @@ import allure
 import pytest
 import wasmtime
 
-from harness.evidence import read_trace
+from harness.evidence import read_json_lines
 from scenarios.steps import app_device_phase, deliver_again, device_phase, ran_times
 from wasmbed import examples
 from wasmbed.emulation.catalog import board_spec
@@ -149,7 +149,7 @@ def test_outputs_survive_a_gateway_kill(api, connected_board, firmware_apps, fir
     trace = evidence.path(f"{gateway.name}-trace", ".jsonl")
 
     def received() -> list[int]:
-        return [r["fields"]["seq"] for r in read_trace(trace)
+        return [r["fields"]["seq"] for r in read_json_lines(trace)
                 if r["type"] == "AppOutput" and r["dir"] == "device->gateway"]
 
     wait_for(lambda: len(received()) >= 3 or Seen(received()), 60, "counter outputs arriving")

@@ -13,7 +13,7 @@ from typing import Any
 import allure
 import pytest
 
-from harness.evidence import read_trace
+from harness.evidence import read_json_lines
 from scenarios.steps import device_phase
 from wasmbed.emulation import board_spec
 from wasmbed.emulation.board import EmulatedBoard
@@ -161,7 +161,7 @@ def test_heartbeats_keep_the_interval(connected_board, gateway, evidence, wait_f
     trace = evidence.path(f"{gateway.name}-trace", ".jsonl")
 
     def beats() -> list[dict] | object:
-        rows = [r for r in read_trace(trace)
+        rows = [r for r in read_json_lines(trace)
                 if r["type"] == "Heartbeat" and r["dir"] == "device->gateway"]
         return rows if len(rows) >= 6 else Seen(len(rows))
 

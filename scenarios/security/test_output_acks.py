@@ -11,7 +11,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from harness.evidence import read_trace
+from harness.evidence import read_json_lines
 from scenarios.steps import app_device_phase
 from wasmbed import examples
 from wasmbed.waiting import Seen
@@ -23,7 +23,7 @@ def sent_seqs(fleet) -> list[int]:
     """AppOutput seqs the device has written to its link (its protocol trace)."""
     trace = fleet.process.log_path.with_name(f"{fleet.process.name}-trace.jsonl")
     seqs = []
-    for record in read_trace(trace):
+    for record in read_json_lines(trace):
         if record["type"] == "AppOutput" and record["dir"] == "device->gateway":
             seqs.append(record["fields"]["seq"])
     return seqs
