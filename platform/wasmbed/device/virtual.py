@@ -28,8 +28,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from wasmbed.pki.ca import spki_der
-from wasmbed.pki.layout import client_context
+from wasmbed.pki.ca import Identity, spki_der
 from wasmbed.protocol import (
     AppOutput,
     AppState,
@@ -55,6 +54,7 @@ from wasmbed.protocol import (
 from wasmbed.protocol.framing import DEFAULT_MAX_FRAME
 from wasmbed.protocol.link import MessageLink, TraceHook
 from wasmbed.protocol.schema import Message
+from wasmbed.tls.client import open_tls
 
 from .runtime import ModuleRejected, WasmRunner
 
@@ -222,12 +222,11 @@ class VirtualDevice:
 
     async def _session(self) -> bool:
         async with self.connect_slots or contextlib.nullcontext():
-            ctx = client_context(self._identity_files(), (self.dir / "ca.pem").read_bytes())
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(*self.gateway, ssl=ctx, server_hostname=self.server_name),
-                IO_TIMEOUT,
-            )
-        self.link = MessageLink(reader, writer, trace=self.trace, tx_label="device->gateway",
+            reader, writer = await open_tls(
+                self.gateway, (self.dir / "ca.pem").read_bytes(),
+                Identity.from_files(*self._identity_files()), self.server_name, IO_TIMEOUT)
+        self.link = MessageLink(reader, writer,  # type: ignore[arg-type]
+                                trace=self.trace, tx_label="device->gateway",
                                 rx_label="gateway->device")
         versions = list(range(1, self.profile.protocol + 1))
         await self.link.send(Hello(versions, self.profile.firmware, self.profile.board,

@@ -16,11 +16,11 @@ from wasmbed.gateway.config import GatewayConfig
 from wasmbed.gateway.metrics import GatewayMetrics
 from wasmbed.gateway.platform_api import ControlPlane, ControlPlaneError
 from wasmbed.gateway.session import DeviceSession, SessionClosed
-from wasmbed.gateway.tls import NotTls, read_client_hello, server_handshake
 from wasmbed.pki.layout import server_context
 from wasmbed.protocol import ProtocolError
 from wasmbed.protocol.link import MessageLink, TraceHook
 from wasmbed.serving import bind
+from wasmbed.tls.server import NotTls, read_client_hello, server_handshake
 
 log = logging.getLogger("wasmbed.gateway")
 

@@ -76,10 +76,13 @@ class Identity:
 
     @classmethod
     def load(cls, directory: Path, stem: str) -> Identity:
-        key = serialization.load_pem_private_key((directory / f"{stem}.key").read_bytes(), None)
+        return cls.from_files(directory / f"{stem}.pem", directory / f"{stem}.key")
+
+    @classmethod
+    def from_files(cls, cert_path: Path, key_path: Path) -> Identity:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
-        cert = x509.load_pem_x509_certificate((directory / f"{stem}.pem").read_bytes())
-        return cls(key, cert)
+        return cls(key, x509.load_pem_x509_certificate(cert_path.read_bytes()))
 
 
 class CertificateAuthority:
