@@ -58,6 +58,11 @@ class SessionClosed(Exception):
 
 
 class DeviceSession:
+    # slots: one per connected device, 10,000 on one gateway
+    __slots__ = ("gw", "link", "peer", "bootstrap", "address", "device_id", "serial",
+                 "connected_at", "last_heartbeat", "ops_changed", "_acks", "close_reason",
+                 "closing", "board", "firmware")
+
     def __init__(self, gw: SessionHost, link: MessageLink, peer: x509.Certificate, bootstrap: bool,
                  address: str) -> None:
         self.gw = gw

@@ -78,6 +78,8 @@ class FrameDecoder:
 class FrameReader:
     """Reads whole frames from a `StreamReader`; returns None on a clean end of stream."""
 
+    __slots__ = ("reader", "max_frame")
+
     def __init__(self, reader: asyncio.StreamReader, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.reader = reader
         self.max_frame = max_frame

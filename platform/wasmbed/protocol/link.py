@@ -55,6 +55,10 @@ class JsonlTrace:
 
 
 class MessageLink:
+    # slots: one per device session, 10,000 on one gateway
+    __slots__ = ("frames", "writer", "max_frame", "trace", "tx_label", "rx_label", "_next_id",
+                 "_send_lock", "version", "peer_max_frame")
+
     def __init__(
         self,
         reader: asyncio.StreamReader,

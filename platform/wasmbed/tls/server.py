@@ -35,6 +35,8 @@ async def read_client_hello(reader: asyncio.StreamReader) -> bytes:
 class StdlibEngine:
     """`ssl.SSLObject` as an `Engine`."""
 
+    __slots__ = ("_in", "_out", "_obj")  # one per device session
+
     def __init__(self, ctx: ssl.SSLContext, server_side: bool) -> None:
         self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
         self._obj = ctx.wrap_bio(self._in, self._out, server_side=server_side)

@@ -51,6 +51,9 @@ class Engine(Protocol):
 class TlsReader:
     """The `readexactly` half of a StreamReader, fed by the decrypting pump."""
 
+    # slots: one reader and one writer per device session, 10,000 on one gateway
+    __slots__ = ("_buf", "_eof", "_exc", "_data", "_room", "max_buffer")
+
     def __init__(self, max_buffer: int) -> None:
         self._buf = bytearray()
         self._eof = False
@@ -93,6 +96,8 @@ class TlsReader:
 
 class TlsWriter:
     """The StreamWriter half: encrypts into the raw connection."""
+
+    __slots__ = ("_engine", "_raw", "_pump")
 
     def __init__(self, engine: Engine, raw: asyncio.StreamWriter,
                  pump: asyncio.Task[None]) -> None:
