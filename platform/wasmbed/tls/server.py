@@ -33,13 +33,13 @@ async def read_client_hello(reader: asyncio.StreamReader) -> bytes:
 
 
 class StdlibEngine:
-    """`ssl.SSLObject` as an `Engine`."""
+    """`ssl.SSLObject`, server side, as an `Engine`."""
 
     __slots__ = ("_in", "_out", "_obj")  # one per device session
 
-    def __init__(self, ctx: ssl.SSLContext, server_side: bool) -> None:
+    def __init__(self, ctx: ssl.SSLContext) -> None:
         self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        self._obj = ctx.wrap_bio(self._in, self._out, server_side=server_side)
+        self._obj = ctx.wrap_bio(self._in, self._out, server_side=True)
 
     @property
     def connection(self) -> ssl.SSLObject:
@@ -79,6 +79,6 @@ async def server_handshake(ctx: ssl.SSLContext, reader: asyncio.StreamReader,
                            first: bytes = b"") -> tuple[TlsReader, TlsWriter]:
     """The server handshake (`first`: bytes already read, the ClientHello); on failure the
     alert is flushed before the SSLError is raised (the caller closes the socket)."""
-    engine = StdlibEngine(ctx, server_side=True)
+    engine = StdlibEngine(ctx)
     engine.feed(first)
     return await handshake(engine, reader, writer, timeout, max_buffer)
