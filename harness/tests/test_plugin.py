@@ -9,11 +9,17 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
+def write_ini(pytester: pytest.Pytester, *lines: str) -> None:
+    """The scratch project's ini: `lines`, and no schemathesis plugin, as in the
+    repository's own runs (pyproject.toml's addopts). Its plugin takes 1.1 s of CPU to
+    import, in every pytest process and xdist worker that loads it."""
+    pytester.makeini("\n".join(["[pytest]", "asyncio_default_fixture_loop_scope = function",
+                                 "addopts = -p no:schemathesis", *lines, ""]))
+
+
 @pytest.fixture
 def scratch(pytester):
-    # without schemathesis's plugin, as the repository's own runs (pyproject.toml's addopts)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-                     "addopts = -p no:schemathesis\n")
+    write_ini(pytester)
     return pytester
 
 
@@ -58,7 +64,7 @@ def test_long_tests_start_first_and_are_handed_out_two_at_a_time(scratch):
 
 
 def test_unknown_cluster_backend_in_ini_is_a_clear_usage_error(scratch):
-    scratch.makeini("[pytest]\nwasmbed_cluster = minikube\n")
+    write_ini(scratch, "wasmbed_cluster = minikube")
     scratch.makepyfile("def test_x(): pass")
     result = scratch.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -145,8 +151,7 @@ def test_failure_lists_and_attaches_evidence_and_reaps(scratch, tmp_path):
 @pytest.mark.long(8)
 def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp_path):
     results = tmp_path / "results"
-    scratch.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-                    f"wasmbed_allure_dir = {results}\n")
+    write_ini(scratch, f"wasmbed_allure_dir = {results}")
     scratch.makepyfile(test_first="def test_first(): assert False")
     scratch.runpytest_subprocess("test_first.py").assert_outcomes(failed=1)
     scratch.makepyfile(test_second="def test_second(tmp_path): pass")
@@ -175,8 +180,7 @@ def test_each_run_starts_a_clean_allure_record_unless_asked_to_keep(scratch, tmp
 
 def test_allure_results_are_written_without_alluredir_also_from_workers(scratch, tmp_path):
     results = tmp_path / "results"
-    scratch.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-                    f"wasmbed_allure_dir = {results}\n")
+    write_ini(scratch, f"wasmbed_allure_dir = {results}")
     scratch.makepyfile("""
         import allure
         def test_one():
