@@ -36,6 +36,14 @@ def defect_key(message: str) -> str:
     return f"{kind}: {text}" if kind else text
 
 
+def clear_record(results: Path, stale: list[Path]) -> None:
+    """One run, one record: the last run's result files and `stale` go. Another run
+    started at the same moment in the same checkout clears them too; a file it removed
+    first is not an error."""
+    for old in [p for p in results.iterdir() if p.is_file()] + stale:
+        old.unlink(missing_ok=True)
+
+
 def group_defects(results: Path) -> None:
     for path in results.glob("*-result.json"):
         record = _read(path)

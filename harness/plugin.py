@@ -22,7 +22,7 @@ from typing import Any
 import allure
 import pytest
 
-from harness.allure_results import group_defects, hide_anonymous_finalizers
+from harness.allure_results import clear_record, group_defects, hide_anonymous_finalizers
 from harness.browser import BrowserMissing, chromium_page
 from harness.evidence import Evidence
 from harness.faults import Faults
@@ -178,12 +178,8 @@ def _configure_allure(config: pytest.Config) -> None:
     results = Path(config.option.allure_report_dir)
     keep = config.getoption("wasmbed_keep_results", None) or config.getini(
         "wasmbed_keep_results")
-    if ours and not keep and results.is_dir():  # one run, one record (the trend lives on
-        for old in results.iterdir():           # in reports/history)
-            if old.is_file():
-                old.unlink()
-        for stale in _firmware_records(config):
-            stale.unlink()
+    if ours and not keep and results.is_dir():  # the trend lives on in reports/history
+        clear_record(results, _firmware_records(config))
     results.mkdir(parents=True, exist_ok=True)
     shutil.copy(CATEGORIES, results / "categories.json")
     _write_environment(config, results, targets="(none ran)")

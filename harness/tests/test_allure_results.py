@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from harness.allure_results import defect_key, group_defects
+from harness.allure_results import clear_record, defect_key, group_defects
 
 
 def test_waits_group_by_the_condition_awaited():
@@ -36,3 +37,21 @@ def test_results_keep_the_full_message_in_the_trace(tmp_path):
     assert details["trace"].startswith(message) and details["trace"].endswith("tb")
     assert json.loads((tmp_path / "b-result.json").read_text())["statusDetails"]["message"] \
         == "kept 42"
+
+
+def test_clearing_the_last_record_tolerates_another_run_clearing_it_too(tmp_path, monkeypatch):
+    """Two pytest runs started together in one checkout both clear the last run's record:
+    a file the other run removed between our listing and our unlink is not an error (it
+    was an INTERNALERROR that ended the run before any test)."""
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    (results / "kept-by-nobody-result.json").write_text("{}")
+    (results / "history").mkdir()  # directories are not the record's files
+    gone = results / "removed-by-the-other-run-container.json"
+    listed = [*results.iterdir(), gone]
+    monkeypatch.setattr(Path, "iterdir", lambda self: iter(listed) if self == results
+                        else iter(()))
+    monkeypatch.setattr(Path, "is_file", lambda self: self.suffix == ".json")
+    clear_record(results, [tmp_path / "reports" / "firmware-gone.json"])
+    monkeypatch.undo()
+    assert [p.name for p in results.iterdir()] == ["history"]
