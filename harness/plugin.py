@@ -27,7 +27,7 @@ from harness.browser import BrowserMissing, chromium_page
 from harness.evidence import Evidence
 from harness.faults import Faults
 from harness.firmware import SHARED_BUILD, build_apps, build_firmware, start_board
-from harness.kube import Kube
+from harness.kube import Kube, SharedControlPlane
 from harness.lab.targets import LAB, is_lab, lab_config, lab_targets, target_id, wait_limit
 from harness.services import (
     Cluster,
@@ -390,14 +390,20 @@ def processes(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[Pr
 def kube(request: pytest.FixtureRequest,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
     """A Kubernetes API with our CRDs: with --cluster kubeconfig the user's current cluster,
-    otherwise a local etcd + kube-apiserver started for this session (and worker) - also
-    under --cluster embedded, for the tests that check both backends."""
+    otherwise a local etcd + kube-apiserver started for this session, one for all xdist
+    workers (SharedControlPlane) - also under --cluster embedded, for the tests that check
+    both backends."""
     mode = "kubeconfig" if setting(request.config, "cluster") == "kubeconfig" else "local"
     group = ProcessGroup()
     try:
-        kube = Kube.start(mode, tmp_path_factory.mktemp("kube"), group)
-        yield kube
-        kube.stop()
+        if mode == "local" and hasattr(request.config, "workerinput"):  # an xdist worker
+            shared = SharedControlPlane(tmp_path_factory.getbasetemp().parent / "kube")
+            with shared.use(group) as kube:
+                yield kube
+        else:
+            kube = Kube.start(mode, tmp_path_factory.mktemp("kube"), group)
+            yield kube
+            kube.stop()
     finally:
         group.reap()
 
