@@ -69,10 +69,13 @@ def read_junit(path: Path) -> list[Case]:
 
 
 def nested_argv(tmp_path: Path, elf: Path, lab: Path, *args: str) -> list[str]:
+    """The nested run's temp dirs (its tests' evidence) go under this test's: in pytest's
+    default place they were one of its last three numbered dirs, and the many pytest runs
+    after it removed the evidence a failure message points at."""
     return [sys.executable, "-m", "pytest", *args, "--lab", str(lab),
             "--firmware", f"stm32f4_discovery={elf}", "--alluredir", str(tmp_path / "allure"),
-            "--junitxml", str(tmp_path / "junit.xml"), "-W", "ignore::DeprecationWarning",
-            "-q", "-rs"]
+            "--junitxml", str(tmp_path / "junit.xml"), "--basetemp", str(tmp_path / "nested"),
+            "-W", "ignore::DeprecationWarning", "-q", "-rs"]
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path, *,
