@@ -207,3 +207,29 @@ def test_gateway_create_then_register_keeps_it(client, server, gateway_endpoint)
     spec = client.get("/api/v1/gateways/gw-eu").json()["spec"]
     assert spec["region"] == "eu" and spec["endpoint"] == endpoint
     assert client.post("/api/v1/gateways", json={"name": "gw-eu"}).status_code == 409
+
+
+async def test_stopping_an_application_whose_status_never_rests(tmp_path):
+    """A module that streams outputs has its status written between any read and any write
+    of its application. `stop` read, changed and replaced the whole object, and on
+    Kubernetes it answered 409 after five lost races (a counter app, in the Kubernetes
+    leg): it must not depend on the status holding still."""
+    from types import SimpleNamespace
+
+    from wasmbed.api.applications import set_stopped
+    from wasmbed.store import EmbeddedStore, new_resource
+
+    class StatusNeverRests(EmbeddedStore):
+        async def get(self, kind: str, name: str) -> dict:
+            obj = await super().get(kind, name)
+            await self.patch_status(kind, name, {"outputs": [obj["metadata"]["resourceVersion"]]})
+            return obj  # already stale when the caller writes
+
+    store = StatusNeverRests(tmp_path / "store.sqlite")
+    try:
+        await store.create(new_resource("Application", "counter", {"stopped": False}))
+        stopped = await set_stopped(SimpleNamespace(store=store), "counter", True)  # type: ignore[arg-type]
+        assert stopped["spec"]["stopped"] is True
+        assert stopped["metadata"]["generation"] == 2  # a spec change, as any other
+    finally:
+        await store.close()

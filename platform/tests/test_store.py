@@ -351,3 +351,16 @@ async def test_a_write_refused_inside_a_batch_is_rolled_back_alone(tmp_path):
     rvs = [r[0] for r in again.db.execute("SELECT rv FROM events ORDER BY rv")]
     assert rvs == list(range(1, len(rvs) + 1))  # the refused write left no event behind
     await again.close()
+
+
+async def test_a_spec_merge_patch_needs_no_version_and_keeps_status(store):
+    await store.create(dev("a", tier="edge"))
+    await store.patch_status("Device", "a", {"phase": "Connected"})
+    obj = await store.patch_spec("Device", "a", {"mcuType": "stm32f4_discovery"})
+    assert obj["spec"] == {"mcuType": "stm32f4_discovery"}
+    assert obj["status"] == {"phase": "Connected"}
+    assert obj["metadata"]["generation"] == 2 and obj["metadata"]["labels"] == {"tier": "edge"}
+    again = await store.patch_spec("Device", "a", {"mcuType": "stm32f4_discovery"})
+    assert again["metadata"]["generation"] == 2  # no change, no new generation
+    with pytest.raises(NotFound):
+        await store.patch_spec("Device", "missing", {"mcuType": "virtual"})

@@ -17,7 +17,7 @@ from wasmbed.compile import check_imports
 from wasmbed.httperrors import api_error
 from wasmbed.modules import check_module, linear_memory_bytes
 from wasmbed.resources import FINALIZER
-from wasmbed.store import Conflict, new_resource
+from wasmbed.store import new_resource
 from wasmbed.store.selectors import LabelSelector
 
 
@@ -52,14 +52,7 @@ async def create_application(ctx: ApiContext, body: ApplicationCreate) -> dict[s
 
 
 async def set_stopped(ctx: ApiContext, name: str, stopped: bool) -> dict[str, Any]:
-    for _ in range(5):
-        obj = await ctx.store.get("Application", name)
-        obj["spec"]["stopped"] = stopped
-        try:
-            return slim(await ctx.store.update(obj))
-        except Conflict:
-            continue
-    raise api_error(409, "Conflict", "application kept changing; retry", "retry")
+    return slim(await ctx.store.patch_spec("Application", name, {"stopped": stopped}))
 
 
 def slim(obj: dict[str, Any]) -> dict[str, Any]:

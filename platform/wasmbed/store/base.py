@@ -143,6 +143,13 @@ class Store(abc.ABC):
         """Merge-patch status without a version check (for fields with one writer)."""
 
     @abc.abstractmethod
+    async def patch_spec(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
+        """Merge-patch spec without a version check; a change bumps generation. For a
+        field whose new value does not depend on the object's other fields (an
+        application's `stopped`): a read-modify-`update` of an object whose status is
+        written many times a second (a module streaming outputs) loses every race."""
+
+    @abc.abstractmethod
     async def delete(self, kind: str, name: str) -> None:
         """Remove, or mark deleting (deletionTimestamp) while finalizers remain."""
 

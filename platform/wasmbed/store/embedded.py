@@ -275,6 +275,16 @@ class EmbeddedStore(Store):
         current["status"] = merge_patch(current.get("status") or {}, patch)
         return self._write(kind, "MODIFIED", current, labels=False)
 
+    async def patch_spec(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
+        self._check_kind(kind)
+        current = self._row(kind, name)
+        spec = merge_patch(current.get("spec") or {}, patch)
+        if spec == current.get("spec"):
+            return current
+        current["spec"] = spec
+        current["metadata"]["generation"] += 1
+        return self._write(kind, "MODIFIED", current, labels=False)
+
     async def delete(self, kind: str, name: str) -> None:
         self._check_kind(kind)
         current = self._row(kind, name)

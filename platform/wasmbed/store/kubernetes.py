@@ -265,6 +265,15 @@ class KubernetesStore(Store):
         except ApiException as exc:
             _raise(exc, kind, name)
 
+    async def patch_spec(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
+        where = self._where(kind)
+        try:
+            return _normalize(await self._call(
+                self.custom.patch_namespaced_custom_object, *where, name,
+                {"spec": patch}, _content_type=MERGE_PATCH))
+        except ApiException as exc:
+            _raise(exc, kind, name)
+
     async def delete(self, kind: str, name: str) -> None:
         where = self._where(kind)
         try:
