@@ -157,17 +157,25 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
         provision(d, f"bench-{i}", cluster.pki.factory, cluster.pki.platform.cert_pem)
     console.print(f"provisioned {n} identities in {time.perf_counter() - t_prov:.1f} s")
     stats = [root / f"fleet-{i}.stats.jsonl" for i in range(fleets)]
+    ready_files = [root / f"fleet-{i}.ready" for i in range(fleets)]
     start = time.perf_counter()
     fleet_pids: dict[str, int | None] = {}
-    for i, fdir in enumerate(per_fleet):
+    sims = []
+    for i, fdir in enumerate(per_fleet):  # in parallel: each takes ~1 s to import and start
         argv = [sys.executable, "-m", "wasmbed.cli", "device", "simulate", str(fdir),
                 "--gateway", f"{gw.tls_address[0]}:{gw.tls_address[1]}",
-                "--stats-file", str(stats[i]), "--ready-file", str(root / f"fleet-{i}.ready"),
+                "--stats-file", str(stats[i]), "--ready-file", str(ready_files[i]),
                 "--profile", json.dumps({"reconnect_max_s": 10.0})]
         sim = group.add(ManagedProcess(f"fleet-{i}", argv, ev.path(f"fleet-{i}"),
-                                       root / f"fleet-{i}.ready"))
-        sim.start()
+                                       ready_files[i]))
+        sim.start(wait=False)
+        sims.append(sim)
         fleet_pids[f"device simulator {i}"] = sim.pid
+    for sim in sims:
+        sim.wait_ready()
+    t_started = time.perf_counter() - start
+    # A fleet writes its ready file as its devices begin their first attempts
+    began = min(f.stat().st_mtime for f in ready_files)
     storm_cpu = CpuClock({"gateway": gw_pid, "API server": platform.process.pid, **fleet_pids})
 
     def connected() -> object:
@@ -185,8 +193,10 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
             console.print(f"  {now - start:6.1f} s: {got if got else got.state}")  # type: ignore[union-attr]
         return got
 
-    wait_for(progress, connect_timeout, f"{n} devices Connected", interval=1.0)
+    # polled 4 times a second: a figure with a 10 s goal needs a finer clock than 1 s
+    wait_for(progress, connect_timeout, f"{n} devices Connected", interval=0.25)
     t_connected = time.perf_counter() - start
+    t_storm = time.time() - began
     storm_core_s = storm_cpu.seconds()
     outcomes = gateway_counters(gw, "wasmbed_gateway_handshakes_total")
     rss1 = rss_kib(gw_pid)
@@ -214,8 +224,10 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
     table.add_row("devices Connected at end", str(final.get("Connected", 0)))
     table.add_row("other phases at end", json.dumps({k: v for k, v in final.items()
                                                      if k != "Connected"}))
-    table.add_row("enroll + connect (all devices)", f"{t_connected:.1f} s")
-    table.add_row("enrollments/s (enroll, reconnect, first heartbeat)", f"{n / t_connected:.1f}")
+    table.add_row("device simulators started (in parallel)", f"{t_started:.1f} s")
+    table.add_row("enroll + connect (from first attempts)", f"{t_storm:.1f} s")
+    table.add_row("  from the simulators' start (as before)", f"{t_connected:.1f} s")
+    table.add_row("enrollments/s (enroll, reconnect, first heartbeat)", f"{n / t_storm:.1f}")
     table.add_row("CPU over the storm (core-s)",
                   ", ".join(f"{name} {sec:.1f}" for name, sec in storm_core_s.items())
                   + f"; all {sum(storm_core_s.values()):.1f}")
