@@ -12,6 +12,7 @@ from pathlib import Path
 # paths, hashes. Allure groups the defects of a category by their message, so these go.
 _VOLATILE = [
     (re.compile(r"/tmp/\S+"), "<tmp>"),
+    (re.compile(r"(?<=\w-)[0-9a-f]{6}\b"), "<hex>"),  # harness names: prefix-6 random hex
     (re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b"), "<hex>"),
     (re.compile(r"\d+(\.\d+)?"), "N"),
 ]
