@@ -140,8 +140,8 @@ class VirtualDevice:
         self._beats_sent: dict[int, float] = {}
         self._last_ack = time.monotonic()
         self.heartbeat_rtts: deque[float] = deque(maxlen=256)  # seconds, newest last
-        self._identity: Identity | None = None  # what the next session presents
-        self._ca_pem: bytes | None = None
+        # the CA to trust and the identity to present, once read (see _trust_and_identity)
+        self._credentials: tuple[bytes, Identity] | None = None
 
     # --- identity -----------------------------------------------------------------------
 
@@ -153,16 +153,16 @@ class VirtualDevice:
         cert = "operational.pem" if self.enrolled else "bootstrap.pem"
         return self.dir / cert, self.dir / "bootstrap.key"
 
-    def _current_identity(self) -> tuple[bytes, Identity]:
+    def _trust_and_identity(self) -> tuple[bytes, Identity]:
         """The CA to trust and the identity to present: read from the state directory at
         the first session, as a board reads its flash at boot, then kept; enrollment
         replaces the identity. Reading and parsing the PEM files again at every session
         cost ~0.4 ms of CPU each time, in a simulator process standing in for a thousand
         boards on the cores the gateway has too."""
-        if self._identity is None or self._ca_pem is None:
-            self._ca_pem = (self.dir / "ca.pem").read_bytes()
-            self._identity = Identity.from_files(*self._identity_files())
-        return self._ca_pem, self._identity
+        if self._credentials is None:
+            self._credentials = ((self.dir / "ca.pem").read_bytes(),
+                                 Identity.from_files(*self._identity_files()))
+        return self._credentials
 
     def _set_status(self, **kwargs: Any) -> None:
         self.status.update(kwargs)
@@ -231,7 +231,7 @@ class VirtualDevice:
 
     async def _session(self) -> bool:
         async with self.connect_slots or contextlib.nullcontext():
-            reader, writer = await open_tls(self.gateway, *self._current_identity(),
+            reader, writer = await open_tls(self.gateway, *self._trust_and_identity(),
                                             self.server_name, IO_TIMEOUT)
         self.link = MessageLink(reader, writer,  # type: ignore[arg-type]
                                 trace=self.trace, tx_label="device->gateway",
@@ -267,7 +267,7 @@ class VirtualDevice:
         assert self.link
         self._set_status(state="enrolling")
         p = self.profile
-        _, bootstrap = self._current_identity()
+        ca_pem, bootstrap = self._trust_and_identity()
         await self.link.send(EnrollRequest(spki_der(bootstrap.key.public_key()), p.board,
                                            p.firmware, p.wasm_ram, p.max_module_size))
         resp: EnrollResponse = await self._expect(  # type: ignore[assignment]
@@ -278,7 +278,7 @@ class VirtualDevice:
         tmp = self.dir / "operational.pem.tmp"
         tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         os.replace(tmp, self.dir / "operational.pem")  # atomic: never half a cert
-        self._identity = Identity(bootstrap.key, cert)
+        self._credentials = (ca_pem, Identity(bootstrap.key, cert))
         self._set_status(state="enrolled", device_id=resp.device_id, last_error=None)
 
     async def _operate(self) -> None:

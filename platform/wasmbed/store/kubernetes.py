@@ -257,20 +257,19 @@ class KubernetesStore(Store):
             _raise(exc, kind, name)
 
     async def patch_status(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
-        where = self._where(kind)
-        try:
-            return _normalize(await self._call(
-                self.custom.patch_namespaced_custom_object_status, *where, name,
-                {"status": patch}, _content_type=MERGE_PATCH))
-        except ApiException as exc:
-            _raise(exc, kind, name)
+        return await self._merge_patch(self.custom.patch_namespaced_custom_object_status,
+                                       kind, name, {"status": patch})
 
     async def patch_spec(self, kind: str, name: str, patch: dict[str, Any]) -> Resource:
+        return await self._merge_patch(self.custom.patch_namespaced_custom_object,
+                                       kind, name, {"spec": patch})
+
+    async def _merge_patch(self, fn: Callable[..., Awaitable[Any]], kind: str, name: str,
+                           body: dict[str, Any]) -> Resource:
         where = self._where(kind)
         try:
-            return _normalize(await self._call(
-                self.custom.patch_namespaced_custom_object, *where, name,
-                {"spec": patch}, _content_type=MERGE_PATCH))
+            return _normalize(await self._call(fn, *where, name, body,
+                                               _content_type=MERGE_PATCH))
         except ApiException as exc:
             _raise(exc, kind, name)
 

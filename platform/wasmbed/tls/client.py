@@ -45,7 +45,12 @@ def _refused(exc: SSL.Error) -> TlsRefused:
     return TlsRefused("; ".join(reasons) or str(exc) or type(exc).__name__)
 
 
-def _name_matches(cert: x509.Certificate, name: str) -> bool:
+@functools.lru_cache(maxsize=64)
+def _name_matches(cert_der: bytes, name: str) -> bool:
+    """Whether the certificate names `name`; remembered per DER: every device of a
+    simulator meets the same gateway certificate, and parsing its extensions again at
+    each handshake cost ~0.12 ms of CPU."""
+    cert = x509.load_der_x509_certificate(cert_der)
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -55,14 +60,6 @@ def _name_matches(cert: x509.Certificate, name: str) -> bool:
     except ValueError:
         return name.lower() in (n.lower() for n in sans.get_values_for_type(x509.DNSName))
     return ip in sans.get_values_for_type(x509.IPAddress)
-
-
-@functools.lru_cache(maxsize=64)
-def _is_for(cert_der: bytes, name: str) -> bool:
-    """`_name_matches` on a certificate's DER, remembered: every device of a simulator
-    meets the same gateway certificate, and parsing its extensions again at each handshake
-    cost ~0.12 ms of CPU."""
-    return _name_matches(x509.load_der_x509_certificate(cert_der), name)
 
 
 @dataclass
@@ -76,7 +73,8 @@ def _verify(conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok
     gateway's name too."""
     if ok and depth == 0:
         check: _NameCheck = conn.get_app_data()
-        if not _is_for(crypto.dump_certificate(crypto.FILETYPE_ASN1, cert), check.server_name):
+        der = crypto.dump_certificate(crypto.FILETYPE_ASN1, cert)
+        if not _name_matches(der, check.server_name):
             check.failure = f"the gateway's certificate is not for {check.server_name!r}"
             return False
     return bool(ok)
