@@ -317,6 +317,62 @@ async def test_objects_are_counted_by_phase(store):
     assert (await store.count_by_phase("Application"))[0] == {}
 
 
+async def test_phase_counts_follow_every_write(store):
+    """Status writes move an object between phases, deletes take it out, and a deletion
+    held by a finalizer keeps it counted until it is gone."""
+    await store.create(dev("a"))
+    await store.create(dev("b"))
+    await store.patch_status("Device", "a", {"phase": "Connected"})
+    b = await store.get("Device", "b")
+    await store.update_status({**b, "status": {"phase": "Connected"}})
+    assert (await store.count_by_phase("Device"))[0] == {"Connected": 2}
+    await store.patch_status("Device", "a", {"phase": "Disconnected"})
+    await store.patch_status("Device", "b", {"phase": None})
+    assert (await store.count_by_phase("Device"))[0] == {"Disconnected": 1, "Unknown": 1}
+    b = await store.get("Device", "b")
+    await store.update({**b, "metadata": {**b["metadata"], "finalizers": ["x/y"]}})
+    await store.delete("Device", "b")
+    await store.delete("Device", "a")
+    assert (await store.count_by_phase("Device"))[0] == {"Unknown": 1}
+    b = await store.get("Device", "b")
+    await store.update({**b, "metadata": {**b["metadata"], "finalizers": []}})
+    assert (await store.count_by_phase("Device"))[0] == {}
+
+
+async def test_phase_counts_survive_a_reopen_and_a_batch_that_failed(tmp_path):
+    class CommitFails:
+        """The store's connection, whose next COMMIT fails (a full disk, say)."""
+
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db, self.armed = db, True
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql == "COMMIT" and self.armed:
+                self.armed = False
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.db.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.db, name)
+
+    s = EmbeddedStore(tmp_path / "s.sqlite")
+    await s.create(dev("a"))
+    await s.patch_status("Device", "a", {"phase": "Connected"})
+    real, s.db = s.db, CommitFails(s.db)  # type: ignore[assignment]
+    with pytest.raises(sqlite3.OperationalError):
+        async with s.batch():
+            await s.patch_status("Device", "a", {"phase": "Disconnected"})
+            await s.create(dev("b"))
+    s.db = real
+    assert (await s.count_by_phase("Device"))[0] == {"Connected": 1}
+    assert [d["metadata"]["name"] for d in (await s.list("Device"))[0]] == ["a"]
+    await s.create(dev("c"))
+    await s.close()
+    again = EmbeddedStore(tmp_path / "s.sqlite")
+    assert (await again.count_by_phase("Device"))[0] == {"Connected": 1, "Unknown": 1}
+    await again.close()
+
+
 async def test_writes_in_a_batch_succeed_or_fail_each_on_its_own(store):
     """A gateway's reports are applied in one batch (one transaction on the embedded store):
     a write that fails inside it takes nothing else with it, and a watcher sees every write

@@ -15,6 +15,7 @@ import copy
 import json
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,10 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _phase(obj: Resource) -> str:
+    return (obj.get("status") or {}).get("phase") or "Unknown"
+
+
 class EmbeddedStore(Store):
     def __init__(self, path: Path | str, history: int = 100_000) -> None:
         self.path = Path(path)
@@ -77,6 +82,31 @@ class EmbeddedStore(Store):
         # read it here instead of asking SQLite for the newest event
         row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
         self._rv = int(row[0]) if row else 0
+        self._tally_phases()
+
+    def _tally_phases(self) -> None:
+        """Each object's phase, and how many of each kind are in each: kept as every write
+        commits, so the fleet summary (`GET /status`, which dashboards poll) reads a few
+        counters. Counting in SQL decoded every object's JSON at each poll: 28 ms with
+        10,000 devices, with the event loop (and every heartbeat report) waiting."""
+        self._phases: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+        self._counts: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
+        for kind, name, phase in self.db.execute(
+                "SELECT kind, name, json_extract(body, '$.status.phase') FROM objects"):
+            if kind in KINDS:
+                self._count(kind, name, phase or "Unknown")
+
+    def _count(self, kind: str, name: str, phase: str | None) -> None:
+        """Move `name` to `phase` in the tally (None: removed)."""
+        counts, phases = self._counts[kind], self._phases[kind]
+        old = phases.pop(name, None)
+        if old is not None:
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+        if phase is not None:
+            phases[name] = phase
+            counts[phase] += 1
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -142,6 +172,7 @@ class EmbeddedStore(Store):
                 self.db.execute("ROLLBACK")
             raise
         self._rv = rv
+        self._count(kind, name, None if remove else _phase(obj))
         self._writes += 1
         if self._writes % 1000 == 0:
             self._trim()
@@ -172,6 +203,7 @@ class EmbeddedStore(Store):
             except sqlite3.Error:  # (disk full, say) none of the batch's writes happened
                 self.db.execute("ROLLBACK")
                 self._rv = rv
+                self._tally_phases()  # as committed, without the batch's writes
                 raise
             if self._rv != rv:
                 self._notify()
@@ -238,10 +270,7 @@ class EmbeddedStore(Store):
 
     async def count_by_phase(self, kind: str) -> tuple[dict[str, int], str]:
         self._check_kind(kind)
-        rows = self.db.execute(
-            "SELECT coalesce(json_extract(body, '$.status.phase'), 'Unknown'), count(*) "
-            "FROM objects WHERE kind=? GROUP BY 1", (kind,)).fetchall()
-        return {phase: n for phase, n in rows}, str(self._rv)
+        return dict(self._counts[kind]), str(self._rv)
 
     async def update(self, obj: Resource) -> Resource:
         kind, name = obj["kind"], obj["metadata"]["name"]
