@@ -10,8 +10,9 @@ import subprocess
 import sys
 
 import pytest
+from rich.console import Console
 
-from harness.bench import kib_module
+from harness.bench import Storm, kib_module, print_storms
 from harness.nginx_peer import NginxMissing, find_nginx
 from wasmbed.paths import REPO
 
@@ -49,6 +50,18 @@ def test_gateway_bench_on_50_devices():
     except NginxMissing:
         return  # the bench leaves the NGINX peer out, saying what to install
     figure(out, "ratio gateway / NGINX")
+
+
+def test_repeated_storms_print_each_and_their_spread(monkeypatch):
+    """`bench gateway --storms N`: the goal bounds every storm, so each is shown."""
+    out = Console(record=True, width=200)
+    monkeypatch.setattr("harness.bench.console", out)
+    print_storms([Storm(12.5, 22.4), Storm(16.0, 25.0), Storm(13.0, 24.0)], 2000)
+    text = out.export_text()
+    assert "3 storms of 2000 devices" in text
+    for row in ("│ 1 ", "12.5 s", "16.0 s", "13.0 s", "22.4"):
+        assert row in text, text
+    assert re.search(r"min / median / max\s*│ 12.5 / 13.0 / 16.0 s\s*│ 24.0", text), text
 
 
 @pytest.mark.long(8)
