@@ -132,7 +132,6 @@ def gateway(
         print_storms(runs, devices)
 
 
-
 def device_state_parent() -> str | None:
     """Where the simulated devices keep their state: tmpfs where the machine has one. They
     stand in for N boards, each writing its own flash, and are not what the benchmark

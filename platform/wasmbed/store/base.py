@@ -17,8 +17,14 @@ from typing import Any, Literal
 API_GROUP = "wasmbed.github.io"
 API_VERSION = f"{API_GROUP}/v1alpha1"
 KINDS = ("Device", "Application", "Gateway")
+UNKNOWN_PHASE = "Unknown"  # what the fleet summary counts an object without a phase as
 
 Resource = dict[str, Any]
+
+
+def phase_of(obj: Resource) -> str:
+    """The object's `status.phase` as the fleet summary counts it (`count_by_phase`)."""
+    return (obj.get("status") or {}).get("phase") or UNKNOWN_PHASE
 
 
 class StoreError(Exception):
@@ -125,7 +131,7 @@ class Store(abc.ABC):
         items, rv = await self.list(kind)
         phases: dict[str, int] = {}
         for item in items:
-            phase = (item.get("status") or {}).get("phase") or "Unknown"
+            phase = phase_of(item)
             phases[phase] = phases.get(phase, 0) + 1
         return phases, rv
 

@@ -24,6 +24,7 @@ from typing import Any
 from wasmbed.files import private_file
 from wasmbed.store.base import (
     KINDS,
+    UNKNOWN_PHASE,
     AlreadyExists,
     Conflict,
     Gone,
@@ -32,6 +33,7 @@ from wasmbed.store.base import (
     Store,
     WatchEvent,
     merge_patch,
+    phase_of,
 )
 from wasmbed.store.selectors import LabelSelector
 
@@ -56,10 +58,6 @@ LABELS_INDEXED = 1  # PRAGMA user_version from which the labels table is complet
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _phase(obj: Resource) -> str:
-    return (obj.get("status") or {}).get("phase") or "Unknown"
 
 
 class EmbeddedStore(Store):
@@ -94,7 +92,7 @@ class EmbeddedStore(Store):
         for kind, name, phase in self.db.execute(
                 "SELECT kind, name, json_extract(body, '$.status.phase') FROM objects"):
             if kind in KINDS:
-                self._count(kind, name, phase or "Unknown")
+                self._count(kind, name, phase or UNKNOWN_PHASE)
 
     def _count(self, kind: str, name: str, phase: str | None) -> None:
         """Move `name` to `phase` in the tally (None: removed)."""
@@ -172,7 +170,7 @@ class EmbeddedStore(Store):
                 self.db.execute("ROLLBACK")
             raise
         self._rv = rv
-        self._count(kind, name, None if remove else _phase(obj))
+        self._count(kind, name, None if remove else phase_of(obj))
         self._writes += 1
         if self._writes % 1000 == 0:
             self._trim()
