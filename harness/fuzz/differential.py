@@ -72,24 +72,32 @@ def save(payload: bytes, directory: Path) -> Path:
     return path
 
 
-def run(seconds: float, seed: int = 0, save_to: Path | None = REPRODUCERS / "differential",
-        progress: Callable[[Stats], None] | None = None, max_findings: int = 20) -> Stats:
-    """Committed inputs first, then generated ones until `seconds` have passed."""
+def run(seconds: float | None = None, seed: int = 0,
+        save_to: Path | None = REPRODUCERS / "differential",
+        progress: Callable[[Stats], None] | None = None, max_findings: int = 20,
+        inputs: int | None = None) -> Stats:
+    """Committed inputs first, then generated ones until `seconds` have passed, or until
+    `inputs` were generated: with a fixed seed, the same inputs on every run and machine."""
+    if (seconds is None) == (inputs is None):
+        raise ValueError("run for seconds or for a number of inputs, not both or neither")
     c = CDecoder()
     seeds = [p.read_bytes() for p in seed_files("differential")]
     stats = Stats(corpus=len(seeds))
     gen = Generator(seed, seeds)
     start = time.monotonic()
-    deadline = start + seconds
+    deadline = start + seconds if seconds is not None else float("inf")
+    generated = 0
     last_report = start
     pending = list(seeds)
     while True:
         if pending:
             payload = pending.pop()
-        elif time.monotonic() >= deadline or len(stats.findings) >= max_findings:
+        elif (time.monotonic() >= deadline or generated == inputs
+              or len(stats.findings) >= max_findings):
             break
         else:
             payload = gen.next()
+            generated += 1
         py, cc = python_roundtrip(payload), c.roundtrip(payload)
         stats.executions += 1
         stats.accepted += isinstance(py, bytes) and isinstance(cc, bytes)

@@ -1,6 +1,7 @@
 """Running the libFuzzer-style targets (the two C targets, and atheris on Python) for a
-bounded time: a working corpus that grows in firmware/build/fuzz, the committed seeds and
-reproducers as read-only inputs, and any crash moved into the reproducers."""
+bounded time or a fixed number of executions: a working corpus that grows in
+firmware/build/fuzz, the committed seeds and reproducers as read-only inputs, and any crash
+moved into the reproducers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from harness.fuzz.build import libfuzzer_binary
 from harness.fuzz.paths import REPRODUCERS, SEEDS, WORK, seed_files
 
+RUNS_TIMEOUT = 300  # seconds: a run bounded by executions still ends on a stuck machine
 ARTIFACT = re.compile(r"^(crash|leak|timeout|oom|slow-unit)-")
 
 
@@ -44,18 +46,24 @@ def seed_dirs(target: str) -> list[Path]:
     return [d for d in (corpus, REPRODUCERS / target) if d.is_dir()]
 
 
-def run(target: str, seconds: int, work: Path = WORK) -> FuzzRun:
-    """Fuzz `target` for `seconds`; crashes land in REPRODUCERS/<target>/."""
+def run(target: str, seconds: int | None = None, work: Path = WORK,
+        runs: int | None = None) -> FuzzRun:
+    """Fuzz `target` for `seconds`, or for `runs` executions: the same work however busy the
+    machine is, which is what the default test run wants (a time bound did less fuzzing on
+    a loaded machine). Crashes land in REPRODUCERS/<target>/."""
+    if (seconds is None) == (runs is None):
+        raise ValueError("fuzz for seconds or for a number of runs, not both or neither")
+    budget = f"-max_total_time={max(1, seconds)}" if seconds is not None else f"-runs={runs}"
     corpus = work / "corpus" / target
     artifacts = work / "artifacts" / target
     corpus.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
-    argv = [*command(target), f"-max_total_time={max(1, seconds)}", "-close_fd_mask=1",
-            "-print_final_stats=1", "-max_len=8192", "-timeout=10", "-rss_limit_mb=2048",
+    argv = [*command(target), budget, "-close_fd_mask=1", "-print_final_stats=1",
+            "-max_len=8192", "-timeout=10", "-rss_limit_mb=2048",
             f"-artifact_prefix={artifacts}/", str(corpus), *map(str, seed_dirs(target))]
     started = time.monotonic()
     done = subprocess.run(argv, capture_output=True, text=True, errors="replace",
-                          timeout=seconds + 120)
+                          timeout=(seconds or RUNS_TIMEOUT) + 120)
     result = FuzzRun(target, seconds=time.monotonic() - started,
                      corpus=sum(1 for _ in corpus.iterdir()),
                      seeds=sum(1 for d in seed_dirs(target) for _ in d.iterdir()))
