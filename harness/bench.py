@@ -153,7 +153,7 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
     platform = Platform.start(cluster, group, ev)
     gw = GatewayHandle.start(platform, group, ev, name="bench-gw",
                              heartbeat_interval=interval,
-                             extra=["--max-handshakes", "64"])
+                             extra=["--max-handshakes", "64"], trace=False)
     platform.api.set_pairing(True, 3600)
     gw_pid = gw.process.pid
     assert gw_pid

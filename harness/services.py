@@ -171,8 +171,10 @@ class GatewayHandle:
     def start(cls, platform: Platform, group: ProcessGroup, evidence: Evidence, *,
               name: str | None = None, heartbeat_interval: int = 1, missed_heartbeats: int = 3,
               chunk_size: int = 1024, extra: Sequence[str] = (),
-              wrapper: Sequence[str] = ()) -> GatewayHandle:
-        """`wrapper` prefixes the command (e.g. faketime for clock-skew faults)."""
+              wrapper: Sequence[str] = (), trace: bool = True) -> GatewayHandle:
+        """`wrapper` prefixes the command (e.g. faketime for clock-skew faults). `trace`:
+        the protocol trace every scenario keeps as evidence; a benchmark of the gateway
+        under load turns it off, as a deployment runs (it is off by default)."""
         name = name or unique("gw")
         ident = platform.cluster.pki.gateway_identity(name)
         cert, key = ident.save(evidence.directory / name, "identity")
@@ -187,8 +189,9 @@ class GatewayHandle:
                 "--heartbeat-interval", str(heartbeat_interval),
                 "--missed-heartbeats", str(missed_heartbeats),
                 "--chunk-size", str(chunk_size), "--trust-refresh", "2",
-                "--ready-file", str(ready),
-                "--trace-file", str(evidence.path(f"{name}-trace", ".jsonl")), *extra]
+                "--ready-file", str(ready), *extra]
+        if trace:
+            args += ["--trace-file", str(evidence.path(f"{name}-trace", ".jsonl"))]
         proc = group.add(ManagedProcess(name, [*wrapper, *wasmbed_argv(*args)],
                                         evidence.path(name), ready))
         info = proc.start()
