@@ -53,9 +53,9 @@ def test_both_decoders_agree_on_every_input(tmp_path):
     except FuzzUnavailable as exc:
         pytest.skip(str(exc))
     stats = differential.run(inputs=DIFFERENTIAL_INPUTS, seed=7, save_to=tmp_path)
-    assert stats.executions == stats.corpus + DIFFERENTIAL_INPUTS
-    assert stats.accepted > 100, "the generator hardly produces valid messages any more"
     assert not stats.findings, "\n".join(f.why for f in stats.findings[:5])
+    assert stats.executions == stats.corpus + DIFFERENTIAL_INPUTS  # no early stop
+    assert stats.accepted > 100, "the generator hardly produces valid messages any more"
 
 
 def test_what_counts_as_a_disagreement():
