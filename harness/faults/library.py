@@ -11,6 +11,7 @@ from typing import Any
 import allure
 import httpx
 
+from wasmbed import http_keepalive
 from wasmbed.processes import ManagedProcess
 from wasmbed.rest_client import ApiClient
 
@@ -46,7 +47,8 @@ class NetworkFaultControl:
 
     def __init__(self, name: str, control_url: str) -> None:
         self.name = name
-        self.http = httpx.Client(base_url=control_url, timeout=10)
+        self.http = httpx.Client(base_url=control_url, timeout=10,
+                                 limits=http_keepalive.limits())
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) \
             -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from wasmbed import http_keepalive
 from wasmbed.credentials import GatewayKey
 from wasmbed.http_trust import default_trust
 
@@ -34,7 +35,7 @@ class GatewayClient:
     def __init__(self, key: GatewayKey) -> None:
         self.key = key
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0),
-                                      verify=default_trust(),
+                                      verify=default_trust(), limits=http_keepalive.limits(),
                                       follow_redirects=False)
 
     async def close(self) -> None:

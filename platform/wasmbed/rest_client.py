@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from wasmbed import http_keepalive
 from wasmbed.http_trust import default_trust
 
 
@@ -23,7 +24,8 @@ class ApiClient:
         self.url = url.rstrip("/")
         self.token = token
         self.http = httpx.Client(base_url=self.url, timeout=timeout, verify=default_trust(),
-                                 headers={"Authorization": f"Bearer {token}"})
+                                 headers={"Authorization": f"Bearer {token}"},
+                                 limits=http_keepalive.limits())
         # a context each request runs in (method, path): the test harness records steps
         self.around: Callable[[str, str], AbstractContextManager[Any]] | None = None
 

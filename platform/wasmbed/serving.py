@@ -22,6 +22,8 @@ from typing import Any
 
 import uvicorn
 
+from wasmbed import http_keepalive
+
 
 def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
     """A listening TCP socket whose accepted connections have Nagle off.
@@ -97,7 +99,7 @@ class HttpService:
 
 async def start_uvicorn(app: Any, sock: socket.socket) -> HttpService:
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            ws_ping_interval=20)
+                            ws_ping_interval=20, timeout_keep_alive=http_keepalive.SERVER_IDLE_S)
     server = _PromptServer(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter
 
+from wasmbed import http_keepalive
 from wasmbed.gateway.cache import GatewayCache
 from wasmbed.gateway.enrollment_batcher import EnrollmentBatcher
 from wasmbed.http_trust import default_trust
@@ -54,7 +55,7 @@ class ControlPlane:
             base_url=api_url.rstrip("/"), verify=default_trust(),
             headers={"Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(15.0, connect=5.0, pool=60.0),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            limits=http_keepalive.limits(max_connections=32, max_keepalive_connections=32),
         )
         self.enrollments = EnrollmentBatcher(self._enroll_one, self._enroll_batch)
         self._pending = asyncio.Event()
