@@ -34,6 +34,7 @@ from wasmbed.device.provision import provision
 from wasmbed.emulation import board_spec, make_board
 from wasmbed.emulation.catalog import BoardSpec
 from wasmbed.emulation.provisioning import write_blob
+from wasmbed.http_trust import default_trust
 from wasmbed.pki import PkiLayout
 from wasmbed.pki.layout import client_context
 from wasmbed.processes import ManagedProcess, ProcessGroup
@@ -381,7 +382,7 @@ def _security(root: Path, group: ProcessGroup, idle: int, stalled: int, body_mib
     health_ms = []
     while pusher.is_alive() and len(health_ms) < 50:
         t = time.perf_counter()
-        httpx.get(f"{platform.url}/health", timeout=30)
+        httpx.get(f"{platform.url}/health", timeout=30, verify=default_trust())
         health_ms.append((time.perf_counter() - t) * 1000)
     pusher.join(60)
     rss_after = rss_bytes(api_pid)

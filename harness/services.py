@@ -19,6 +19,7 @@ from wasmbed.device.provision import provision
 from wasmbed.device.virtual import DeviceProfile
 from wasmbed.emulation import board_spec
 from wasmbed.emulation.provisioning import write_blob
+from wasmbed.http_trust import default_trust
 from wasmbed.pki import CertificateAuthority, PkiLayout
 from wasmbed.pki.ca import write_secret
 from wasmbed.processes import ManagedProcess, ProcessGroup, wasmbed_argv
@@ -149,7 +150,7 @@ class GatewayHandle:
         """The samples called `name` on its Prometheus /metrics (labels, value)."""
         from prometheus_client.parser import text_string_to_metric_families
 
-        text = httpx.get(f"{self.http_url}/metrics", timeout=10,
+        text = httpx.get(f"{self.http_url}/metrics", timeout=10, verify=default_trust(),
                          headers={"Authorization": f"Bearer {self.token}"}).text
         return [(sample.labels, sample.value)
                 for family in text_string_to_metric_families(text)

@@ -84,11 +84,13 @@ def deliver_again(api: ApiClient, gateway: Any, device: str, app: str) -> None:
     import httpx
 
     from wasmbed.controllers.application import deploy_body
+    from wasmbed.http_trust import default_trust
 
     resp = httpx.post(f"{gateway.http_url}/api/v1/devices/{device}/deploy",
                       json=deploy_body(api.request(
                           "GET", f"/api/v1/applications/{app}", params={"includeWasm": "true"})),
-                      headers={"Authorization": f"Bearer {gateway.token}"}, timeout=10)
+                      headers={"Authorization": f"Bearer {gateway.token}"}, timeout=10,
+                      verify=default_trust())
     assert resp.status_code == 202, resp.text
 
 

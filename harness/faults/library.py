@@ -12,6 +12,7 @@ import allure
 import httpx
 
 from wasmbed import http_keepalive
+from wasmbed.http_trust import default_trust
 from wasmbed.processes import ManagedProcess
 from wasmbed.rest_client import ApiClient
 
@@ -47,7 +48,7 @@ class NetworkFaultControl:
 
     def __init__(self, name: str, control_url: str) -> None:
         self.name = name
-        self.http = httpx.Client(base_url=control_url, timeout=10,
+        self.http = httpx.Client(base_url=control_url, timeout=10, verify=default_trust(),
                                  limits=http_keepalive.limits())
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) \
@@ -188,6 +189,6 @@ class Faults:
                                                 ip_addresses=("127.0.0.1",))
             cert = Path(gateway.process.argv[gateway.process.argv.index("--cert") + 1])
             ident.save(cert.parent, cert.stem)
-            httpx.post(f"{gateway.http_url}/api/v1/pki/refresh",
+            httpx.post(f"{gateway.http_url}/api/v1/pki/refresh", verify=default_trust(),
                        headers={"Authorization": f"Bearer {gateway.token}"}).raise_for_status()
             return ident.cert.serial_number

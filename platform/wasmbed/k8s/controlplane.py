@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives import serialization
 
+from wasmbed.http_trust import default_trust
 from wasmbed.paths import REPO
 from wasmbed.pki import CertificateAuthority
 from wasmbed.pki.ca import key_pem, new_key, write_secret
@@ -137,7 +138,7 @@ class LocalControlPlane:
         def healthy() -> object:
             self._check_alive(proc)
             try:
-                r = httpx.get(f"{url}/health", timeout=2)
+                r = httpx.get(f"{url}/health", timeout=2, verify=default_trust())
                 return r.status_code == 200 and r.json().get("health") == "true" or Seen(r.text)
             except httpx.HTTPError as exc:
                 return Seen(repr(exc))
