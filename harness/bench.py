@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -27,6 +28,7 @@ from rich.table import Table
 from harness.attacks import BodyPusher, MiB, idle_connections, rss_bytes
 from harness.evidence import Evidence, read_json_lines
 from harness.firmware import SHARED_BUILD, build_firmware
+from harness.loadgen import LoadgenUnavailable, loadgen_argv, loadgen_binary
 from harness.nginx_peer import NginxMissing, start_nginx
 from harness.services import Cluster, GatewayHandle, Platform
 from wasmbed import examples
@@ -39,7 +41,7 @@ from wasmbed.pki import PkiLayout
 from wasmbed.pki.layout import client_context
 from wasmbed.processes import ManagedProcess, ProcessGroup
 from wasmbed.protocol.enums import AppState, DeployStep
-from wasmbed.waiting import Seen, wait_for
+from wasmbed.waiting import Seen, WaitTimeout, wait_for
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode="markdown", add_completion=False)
@@ -85,6 +87,11 @@ def main() -> None:
     """Benchmarks of the platform; each prints its figures."""
 
 
+class Simulator(StrEnum):
+    c = "c"
+    python = "python"
+
+
 @dataclass(frozen=True)
 class Storm:
     seconds: float  # from the devices' first attempts until all are Connected
@@ -114,8 +121,17 @@ def gateway(
     connect_timeout: float = typer.Option(600.0, help="give up connecting after (s)"),
     storms: int = typer.Option(1, min=1, help="run it this many times, each on a fresh "
                                               "stack, and print the storms' spread"),
+    simulator: Simulator = typer.Option(Simulator.c, help="the devices: the C load generator "
+                                        "(enroll, connect, heartbeat) or the Python simulator"),
 ) -> None:
     """Hold N devices on one gateway and measure it."""
+    binary = None
+    if simulator is Simulator.c:
+        try:
+            binary = loadgen_binary()
+        except LoadgenUnavailable as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
     runs: list[Storm] = []
     for k in range(storms):
         if storms > 1:
@@ -126,7 +142,8 @@ def gateway(
             group = ProcessGroup()
             try:
                 runs.append(_bench(Path(tmp), Path(devices_tmp), group, devices, fleets,
-                                   interval, hold, handshakes, concurrency, connect_timeout))
+                                   interval, hold, handshakes, concurrency, connect_timeout,
+                                   binary))
             finally:
                 group.reap()
     if storms > 1:
@@ -146,7 +163,8 @@ def device_state_parent() -> str | None:
 
 def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: int,
            interval: int, hold: float, handshakes: int, concurrency: int,
-           connect_timeout: float) -> Storm:
+           connect_timeout: float, loadgen: Path | None = None) -> Storm:
+    """`loadgen`: the C load generator's binary (None: the Python simulator)."""
     ev = Evidence(root / "evidence")
     ev.directory.mkdir()
     pki = PkiLayout(root / "pki").init()
@@ -190,7 +208,9 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
     fleet_pids: dict[str, int | None] = {}
     sims = []
     for i, fdir in enumerate(per_fleet):  # in parallel: each takes ~1 s to import and start
-        argv = [sys.executable, "-m", "wasmbed.cli", "device", "simulate", str(fdir),
+        argv = loadgen_argv(loadgen, gw.tls_address, fdir, stats[i], ready_files[i], 10.0) \
+            if loadgen else [
+                sys.executable, "-m", "wasmbed.cli", "device", "simulate", str(fdir),
                 "--gateway", f"{gw.tls_address[0]}:{gw.tls_address[1]}",
                 "--stats-file", str(stats[i]), "--ready-file", str(ready_files[i]),
                 "--profile", json.dumps({"reconnect_max_s": 10.0})]
@@ -198,7 +218,7 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
                                        ready_files[i]))
         sim.start(wait=False)
         sims.append(sim)
-        fleet_pids[f"device simulator {i}"] = sim.pid
+        fleet_pids[f"{'load generator' if loadgen else 'device simulator'} {i}"] = sim.pid
     for sim in sims:
         sim.wait_ready()
     t_started = time.perf_counter() - start
@@ -222,7 +242,12 @@ def _bench(root: Path, devices_root: Path, group: ProcessGroup, n: int, fleets: 
         return got
 
     # polled 4 times a second: a figure with a 10 s goal needs a finer clock than 1 s
-    wait_for(progress, connect_timeout, f"{n} devices Connected", interval=0.25)
+    try:
+        wait_for(progress, connect_timeout, f"{n} devices Connected", interval=0.25)
+    except WaitTimeout as exc:  # what the devices' side said, or the reason is lost with it
+        tails = "\n".join(f"--- {sim.name} ({sim.log_path.name}):\n{sim.log_tail(15)}"
+                          for sim in sims)
+        raise WaitTimeout(f"{exc}\n{tails}") from None
     t_connected = time.perf_counter() - start
     t_storm = time.time() - began
     storm_core_s = storm_cpu.seconds()

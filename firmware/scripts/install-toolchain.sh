@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need from Debian's packages when any is missing: the firmware
 # toolchain, the emulator, the fault tools (faketime), the compile sandbox (bubblewrap), the
-# lab tools (gdb-multiarch, ser2net), NGINX (the gateway benchmark's peer), and for the report and browser tests Chromium and a
+# lab tools (gdb-multiarch, ser2net), NGINX (the gateway benchmark's peer) and OpenSSL's
+# headers (its load generator), and for the report and browser tests Chromium and a
 # Java runtime (the Allure command line runs on Java).
 # Without root (or apt) it only says what to install; board scenarios then skip.
 set -euo pipefail
@@ -29,6 +30,8 @@ command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v ser2net >/dev/null || need+=(ser2net)
 # the gateway benchmark's handshake peer (harness/nginx_peer.py)
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(nginx libnginx-mod-stream)
+# the gateway benchmark's load generator (firmware/loadgen) links the system's OpenSSL
+[ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 [ -x /usr/bin/chromium ] || need+=(chromium)          # report (and dashboard) browser tests
 command -v java >/dev/null || need+=(default-jre-headless)  # the Allure command line
 [ ${#need[@]} -eq 0 ] && exit 0
