@@ -56,12 +56,12 @@
 #define WASM_RAM (256u * 1024u)
 #define MAX_MODULE (64u * 1024u)
 
-typedef enum { S_WAIT, S_CONNECTING, S_HANDSHAKE, S_HELLO, S_ENROLL, S_CONNECTED } state_t;
-static const char *const LABELS[] = {"waiting", "connecting", "handshaking", "hello",
-                                     "enrolling", "connected"};
+typedef enum { S_WAIT, S_CONNECTING, S_HANDSHAKE, S_HELLO, S_ENROLL, S_CONNECTED, S_COUNT } state_t;
+static const char *const LABELS[S_COUNT] = {"waiting", "connecting", "handshaking", "hello",
+                                            "enrolling", "connected"};
 
 typedef struct {
-    char dir[4096];
+    char *dir; /* where operational.pem goes */
     SSL_CTX *ctx;
     X509 *cert; /* bootstrap, or operational once enrolled */
     EVP_PKEY *key;
@@ -95,7 +95,7 @@ static double backoff_min = 0.2, backoff_max = 5.0;
 static volatile sig_atomic_t stopping;
 static double *rtts;
 static size_t n_rtts, cap_rtts;
-static unsigned long failures[6];
+static unsigned long failures[S_COUNT];
 static char last_failure[256];
 
 static double now_mono(void) {
@@ -217,19 +217,23 @@ static bool spki_of(X509 *cert, unsigned char **out, int *out_len) {
     unsigned char *der = NULL;
     int der_len = i2d_X509(cert, &der);
     if (der_len <= 0) return false;
-    const unsigned char *p = der, *end = der + der_len, *c, *tbs_end;
+    const unsigned char *p = der, *end = der + der_len, *c = NULL, *start = NULL;
     unsigned char tag;
     size_t len;
     bool ok = der_next(&p, end, &tag, &c, &len) && tag == 0x30; /* Certificate */
-    p = c;
-    ok = ok && der_next(&p, end, &tag, &c, &len) && tag == 0x30; /* TBSCertificate */
-    p = c;
-    tbs_end = c + len;
-    if (ok && p < tbs_end && *p == 0xa0) ok = der_next(&p, tbs_end, &tag, &c, &len);
-    for (int i = 0; ok && i < 5; i++) /* serial, signature, issuer, validity, subject */
-        ok = der_next(&p, tbs_end, &tag, &c, &len);
-    const unsigned char *start = p;
-    ok = ok && der_next(&p, tbs_end, &tag, &c, &len) && tag == 0x30;
+    if (ok) {
+        p = c;
+        ok = der_next(&p, end, &tag, &c, &len) && tag == 0x30; /* TBSCertificate */
+    }
+    if (ok) {
+        const unsigned char *tbs_end = c + len;
+        p = c;
+        if (p < tbs_end && *p == 0xa0) ok = der_next(&p, tbs_end, &tag, &c, &len); /* version */
+        for (int i = 0; ok && i < 5; i++) /* serial, signature, issuer, validity, subject */
+            ok = der_next(&p, tbs_end, &tag, &c, &len);
+        start = p;
+        ok = ok && der_next(&p, tbs_end, &tag, &c, &len) && tag == 0x30;
+    }
     if (ok) {
         *out_len = (int)(p - start);
         *out = malloc((size_t)*out_len);
@@ -254,7 +258,7 @@ static void add_device(const char *dir) {
     }
     device_t *d = &devs[n_devs++];
     memset(d, 0, sizeof *d);
-    snprintf(d->dir, sizeof d->dir, "%s", dir);
+    if (!(d->dir = strdup(dir))) die("out of memory", NULL);
     char path[PATH_CAP];
     size_t len;
     path_of(path, dir, "ca.pem");
@@ -666,19 +670,15 @@ static void tick(double now) {
     start_due(now);
 }
 
-static void count_states(size_t counts[6]) {
-    memset(counts, 0, 6 * sizeof *counts);
-    for (size_t i = 0; i < n_devs; i++) {
-        state_t s = devs[i].st;
-        if (s == S_WAIT && !devs[i].enrolled && devs[i].attempt == 0) counts[S_WAIT]++;
-        else counts[s]++;
-    }
+static void count_states(size_t counts[S_COUNT]) {
+    memset(counts, 0, S_COUNT * sizeof *counts);
+    for (size_t i = 0; i < n_devs; i++) counts[devs[i].st]++;
 }
 
-static void write_stats(FILE *f, const size_t counts[6]) {
+static void write_stats(FILE *f, const size_t counts[S_COUNT]) {
     fprintf(f, "{\"t\": %.3f, \"states\": {", now_unix());
     bool first = true;
-    for (int s = 0; s < 6; s++) {
+    for (int s = 0; s < S_COUNT; s++) {
         if (!counts[s]) continue;
         fprintf(f, "%s\"%s\": %zu", first ? "" : ", ", LABELS[s], counts[s]);
         first = false;
@@ -766,7 +766,7 @@ int main(int argc, char **argv) {
 
     struct epoll_event evs[512];
     double now = now_mono(), next_tick = now, next_stats = now + 1.0;
-    size_t shown[6] = {0}, counts[6];
+    size_t shown[S_COUNT] = {0}, counts[S_COUNT];
     tick(now);
     while (!stopping) {
         int timeout = (int)((next_tick - now) * 1000) + 1;
@@ -783,10 +783,10 @@ int main(int argc, char **argv) {
             if (stats) write_stats(stats, counts);
             if (memcmp(counts, shown, sizeof shown)) {
                 memcpy(shown, counts, sizeof shown);
-                for (int s = 0; s < 6; s++)
+                for (int s = 0; s < S_COUNT; s++)
                     if (counts[s]) printf("%zu %s  ", counts[s], LABELS[s]);
                 unsigned long failed = 0;
-                for (int s = 0; s < 6; s++) failed += failures[s];
+                for (int s = 0; s < S_COUNT; s++) failed += failures[s];
                 if (failed) printf("(%lu failed attempts; last: %s)", failed, last_failure);
                 printf("\n");
                 fflush(stdout);
