@@ -62,3 +62,25 @@ def test_reap_stops_every_process_at_once(tmp_path):
     took = time.monotonic() - started
     assert all(not p.alive for p in group.processes)
     assert took < 2.5, f"reaping took {took:.1f} s: stops ran one after another"
+
+
+def test_cpus_pin_the_process_and_its_children(tmp_path):
+    """`cpus` holds for the process, its threads and what it starts (QEMU boards use it)."""
+    import os
+
+    from wasmbed.waiting import wait_for
+
+    cpu = max(os.sched_getaffinity(0))
+    report = ("import os, subprocess, sys, threading; "
+              "print('self', sorted(os.sched_getaffinity(0)), flush=True); "
+              "t = threading.Thread(target=lambda: print('thread', "
+              "sorted(os.sched_getaffinity(0)), flush=True)); t.start(); t.join(); "
+              "subprocess.run([sys.executable, '-c', "
+              "'import os; print(\"child\", sorted(os.sched_getaffinity(0)), flush=True)'])")
+    p = ManagedProcess("pinned", [sys.executable, "-c", report], tmp_path / "p.log",
+                       cpus={cpu})
+    p.start()
+    wait_for(lambda: not p.alive, 20, "the pinned process to report and exit")
+    log = p.log_path.read_text()
+    for who in ("self", "thread", "child"):
+        assert f"{who} [{cpu}]" in log, log

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -100,9 +101,12 @@ class ManagedProcess:
 
     def __init__(self, name: str, argv: Sequence[str], log_path: Path,
                  ready_file: Path | None = None, env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, cpus: set[int] | None = None) -> None:
+        """`cpus`: the CPUs it (with all its threads and children) may run on; any when
+        None."""
         self.name = name
         self.cwd = cwd
+        self.cpus = cpus
         self.argv = list(argv)
         self.log_path = log_path
         self.ready_file = ready_file
@@ -146,7 +150,7 @@ class ManagedProcess:
         with self.log_path.open("ab") as log:
             log.write(f"--- start #{self.starts}: {' '.join(self.argv)}\n".encode())
         cli = wasmbed_argv()
-        if self.use_forkserver and self.argv[:len(cli)] == cli and \
+        if self.use_forkserver and self.argv[:len(cli)] == cli and self.cpus is None and \
                 not os.environ.get("WASMBED_NO_FORKSERVER"):
             child = _fork_context().Process(
                 target=_forked_cli, name=self.name, daemon=False,
@@ -156,9 +160,11 @@ class ManagedProcess:
             self.proc = _Forked(child, self.argv)
         else:
             with self.log_path.open("ab") as out:
+                pin = None if self.cpus is None else partial(os.sched_setaffinity, 0, self.cpus)
                 self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, env=self.env,
-                                             cwd=self.cwd, start_new_session=True)
+                                             cwd=self.cwd, start_new_session=True,
+                                             preexec_fn=pin)
         if self.ready_file and wait:
             self.wait_ready(timeout)
         return self.info

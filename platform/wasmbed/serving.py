@@ -14,6 +14,7 @@ import gc
 import json
 import os
 import resource
+import secrets
 import signal
 import socket
 from dataclasses import dataclass
@@ -37,10 +38,44 @@ def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
+_FIXED_PORTS_FROM = 20000  # below: ports other software on the machine tends to claim
+_handed_out: set[int] = set()
+
+
+def _fixed_port_bands() -> list[range]:
+    """Ports the kernel never picks by itself: outside its ephemeral range."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return []
+    return [b for b in (range(_FIXED_PORTS_FROM, low), range(high + 1, 65536)) if len(b)]
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free right now, for programs that cannot bind port 0 and report it (etcd,
-    kube-apiserver, a Renode script's socket terminals). Prefer `bind(host, 0)` otherwise."""
-    with socket.socket() as s:
+    kube-apiserver, a Renode script's socket terminals). Prefer `bind(host, 0)` otherwise.
+
+    It is drawn at random from outside the kernel's ephemeral range, and never twice by one
+    process: between now and the program's bind, any bind(0) or outgoing connection on the
+    machine may take an ephemeral port (seen under `./run test` as 'Address already in use'
+    for a Robot suite's link port); a fixed one is only at risk from another caller of this,
+    1 in thousands. Random from the OS, not `random`, which test plugins reseed alike in
+    every worker."""
+    bands = _fixed_port_bands()
+    rng = secrets.SystemRandom()
+    for _ in range(64 if bands else 0):
+        band = rng.choices(bands, weights=[len(b) for b in bands])[0]
+        port = rng.choice(band)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue  # someone's
+        _handed_out.add(port)
+        return port
+    with socket.socket() as s:  # no fixed band on this machine, or all tries taken
         s.bind((host, 0))
         return int(s.getsockname()[1])
 

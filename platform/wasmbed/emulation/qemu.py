@@ -1,10 +1,13 @@
-"""QEMU backend: one board per QEMU process. Both UARTs are TCP listeners on ephemeral
-ports (QEMU binds port 0 and QMP reports the real port: no races); the machine starts
+"""QEMU backend: one board per QEMU process. Both UARTs are TCP listeners on ports the
+board keeps across power cycles, drawn outside the kernel's ephemeral range (free_port), so
+that no other process's connection takes one while the board is off; the machine starts
 paused (-S) and runs once the console is attached, so no boot output is lost."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 import re
 import shutil
 import socket
@@ -17,6 +20,7 @@ from wasmbed.emulation.board import EmulatedBoard
 from wasmbed.emulation.catalog import BoardSpec
 from wasmbed.emulation.console import Console
 from wasmbed.processes import ManagedProcess
+from wasmbed.serving import free_port
 from wasmbed.waiting import Seen, wait_for
 
 
@@ -37,6 +41,21 @@ def connect_qmp(path: Path) -> QEMUMonitorProtocol | Seen:
     return qmp
 
 
+_ALLOWED_CPUS = sorted(os.sched_getaffinity(0))
+# boards started by one process take the CPUs in turn, from a place its pid picks (so that
+# parallel test workers do not all begin on the first)
+_next_cpu = itertools.count(os.getpid())
+
+
+def one_cpu() -> set[int]:
+    """The CPU the next board runs on. A QEMU board is pinned to one CPU: every byte its
+    UART receives is a hand-off between QEMU's I/O thread and its vCPU thread (the model
+    takes one byte, then waits for the guest to read it), and on one CPU that hand-off is a
+    context switch instead of a cross-CPU wake-up. Measured on 2 cores: a 16 KiB deploy in
+    0.57-0.76 s pinned against 1.08-1.19 s unpinned."""
+    return {_ALLOWED_CPUS[next(_next_cpu) % len(_ALLOWED_CPUS)]}
+
+
 class QemuBoard(EmulatedBoard):
     emulator = "qemu"
 
@@ -44,7 +63,7 @@ class QemuBoard(EmulatedBoard):
                  loads: list[tuple[Path, int]] | None = None,
                  ports: dict[str, int] | None = None, wrapper: list[str] | None = None) -> None:
         """`ports`: fixed TCP ports for "console"/"link" (a Renode script's server socket
-        terminals); ephemeral when absent. `wrapper`: a command prefix for QEMU (the API
+        terminals); free ones (free_port) when absent. `wrapper`: a command prefix for QEMU (the API
         server runs it under wasmbed.sandbox.hiding_prefix)."""
         if not elf.exists():
             raise FileNotFoundError(f"no firmware at {elf}: build it with `make -C firmware "
@@ -58,9 +77,11 @@ class QemuBoard(EmulatedBoard):
         self.qmp_path = self._sockdir / "qmp"
         self.loads = loads or []
         self.wrapper = list(wrapper or [])
-        self.ports: dict[str, int] = dict(ports or {})  # kept across power cycles
+        self.ports: dict[str, int] = {label: free_port() for label in ("console", "link")}
+        self.ports.update(ports or {})  # kept across power cycles
         self.log_path = workdir / "emulator.log"  # QEMU's own log: guest errors, unimp
-        self.process = ManagedProcess(f"qemu-{spec.name}", self._argv(), workdir / "qemu.log")
+        self.process = ManagedProcess(f"qemu-{spec.name}", self._argv(), workdir / "qemu.log",
+                                      cpus=one_cpu())
         self.console: Console | None = None
         self.qmp: QEMUMonitorProtocol | None = None
         self.link_address: tuple[str, int] | None = None
@@ -73,7 +94,7 @@ class QemuBoard(EmulatedBoard):
                 "-d", "guest_errors,unimp", "-D", str(self.log_path),
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         for label in ("console", "link"):
-            port = self.ports.get(label, 0)
+            port = self.ports[label]
             # nodelay: with Nagle each message waited ~40 ms for the peer's delayed ACK
             argv += ["-chardev", f"socket,id={label},host=127.0.0.1,port={port},server=on,"
                                  "wait=off,nodelay=on",
