@@ -25,11 +25,14 @@ import socket
 import sys
 import tty
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from qemu.qmp import ConnectError, QMPClient
+if TYPE_CHECKING:
+    from qemu.qmp import QMPClient
 
-from wasmbed.emulation.catalog import board_spec
-from wasmbed.serving import write_ready
+# The rig's own imports (QMP, the board catalog, the ready file: ~0.2 s of CPU) happen in
+# the rig: `ctl` runs once per power, reset or flash command a lab file names, and needs
+# only a socket.
 
 FLASH = {"netduinoplus2": (0x08000000, 1024 * 1024)}  # base, size of the stand-in's flash
 UARTS = ("console", "link")
@@ -73,6 +76,8 @@ class Adapter:
 
 class Rig:
     def __init__(self, directory: Path, board: str) -> None:
+        from wasmbed.emulation.catalog import board_spec
+
         spec = board_spec(board)
         if spec.qemu_machine not in FLASH:
             raise SystemExit(f"{board} has no QEMU stand-in (QEMU machine "
@@ -105,6 +110,8 @@ class Rig:
 
     async def power_on(self, *, halted: bool = False, kernel: Path | None = None,
                        loads: list[tuple[Path, int]] | None = None) -> None:
+        from qemu.qmp import ConnectError, QMPClient
+
         loads = list(loads or [])
         if kernel is None and self.flash_file.exists():
             loads.insert(0, (self.flash_file, self.flash_base))
@@ -198,6 +205,8 @@ class Rig:
         raise ValueError(f"unknown command {line!r}")
 
     async def serve(self) -> None:
+        from wasmbed.serving import write_ready
+
         for label in UARTS:
             self.adapters[label] = Adapter(label)
         await self.power_on()
@@ -232,7 +241,12 @@ def ctl(directory: Path, words: list[str]) -> int:
     """One control command; prints the rig's answer; exit 1 on an error."""
     with socket.socket(socket.AF_UNIX) as sock:
         sock.settimeout(60)
-        sock.connect(str(directory / "ctl.sock"))
+        try:
+            sock.connect(str(directory / "ctl.sock"))
+        except OSError as exc:
+            print(f"error no rig answers at {directory / 'ctl.sock'} ({exc.strerror}): start "
+                  f"one with `python -m harness.lab.standin serve {directory}`")
+            return 1
         sock.sendall((" ".join(words) + "\n").encode())
         answer = sock.makefile().readline().strip()
     print(answer)

@@ -44,3 +44,11 @@ def test_a_bad_lab_file_is_one_clear_line(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "unknown board type 'teensy'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_rig_command_without_a_rig_says_how_to_start_one(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "harness.lab.standin", "ctl", str(tmp_path),
+                           "power", "off"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and not done.stderr, done.stderr
+    assert done.stdout.startswith("error no rig answers at") and \
+        f"harness.lab.standin serve {tmp_path}" in done.stdout, done.stdout
