@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from wasmbed.api import app as api_app
+from wasmbed.api.app import release
 from wasmbed.api.main import ApiConfig, ApiServer
 
 
@@ -76,12 +76,10 @@ def gateway_endpoint() -> Iterator[Callable[..., str]]:
 def server(tmp_path):
     """An API server (not started: driven in process through its ASGI app) on a fresh data
     dir and embedded store. Its FastAPI app goes on to the next test's server: building
-    one costs ~0.15 s of CPU, and an app holds nothing of a server but `app.state`, which
-    the next server sets (no test changes an app's routes or middleware)."""
+    one costs ~0.15 s of CPU (no test changes an app's routes or middleware)."""
     srv = ApiServer(ApiConfig(tmp_path / "api"))
     yield srv
-    srv.app.state.ctx = srv.app.state.boards = None
-    api_app._prebuilt.append(srv.app)
+    release(srv.app)
 
 
 @pytest.fixture

@@ -107,6 +107,15 @@ def new_app(ctx: ApiContext, boards: BoardManager | None = None) -> FastAPI:
     return app
 
 
+def release(app: FastAPI) -> None:
+    """Hand back the app of a server that is done, for the next `new_app` in this process
+    (in-process test servers: the app holds nothing of its server but what `new_app` set,
+    and no route or middleware changes after `build_app`)."""
+    app.state.ctx = None
+    app.state.boards = None
+    _prebuilt.append(app)
+
+
 def _document_bearer_auth(app: FastAPI) -> None:
     """The OpenAPI document says every /api route takes a bearer token (the RequestGuard
     enforces it before any body is read)."""
