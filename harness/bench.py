@@ -443,8 +443,10 @@ def _security(root: Path, group: ProcessGroup, idle: int, stalled: int, body_mib
 
 @app.command()
 def firmware(
-    runs: int = typer.Option(3, help="boots to measure"),
-    board_name: str = typer.Option("stm32f4_discovery", "--board"),
+    runs: int = typer.Option(3, help="boots to measure, per board"),
+    board_names: list[str] = typer.Option(
+        ["stm32f4_discovery", "emcraft_sf2_som"], "--board",
+        help="boards to measure (repeat the option); runs alternate between them"),
     emulator: str = typer.Option("qemu", help="qemu or renode (the same firmware on both)"),
     chunk_size: int = typer.Option(1024, help="the gateway's --chunk-size (it sends less "
                                               "when the device announces a smaller frame)"),
@@ -454,29 +456,53 @@ def firmware(
     """Real firmware in an emulator: boot-to-banner, boot-to-Connected, the host CPU an
     idle connected board uses, deploy-to-Running of a --module-kib module (on a board without
     wasm RAM: the largest module it takes, until it completes), flash/RAM use and heap left
-    for wasm apps."""
-    spec = board_spec(board_name)
-    if spec.wasm_ram:
-        largest = spec.max_module_size // 1024
-        if not 1 <= module_kib <= largest:
-            raise typer.BadParameter(f"{spec.name} takes modules of up to {largest} KiB "
-                                     f"(its max_module_size); pick 1..{largest}",
-                                     param_hint="--module-kib")
-        module = kib_module(module_kib)
-    else:
-        module = examples.grown(examples.wasm("fib"), spec.max_module_size)
-    rows: list[dict[str, float]] = []
+    for wasm apps. By default the two QEMU boards, whose UART models differ (one byte per
+    turn of QEMU's main loop on the STM32, a FIFO's worth on the SmartFusion2), with the
+    ratio of their deploy times."""
+    specs = [board_spec(name) for name in dict.fromkeys(board_names)]
+    modules = {spec.name: _bench_module(spec, module_kib) for spec in specs}
+    rows: dict[str, list[dict[str, float]]] = {spec.name: [] for spec in specs}
     with tempfile.TemporaryDirectory(prefix="wasmbed-fwbench-") as tmp:
         root = Path(tmp)
-        elf = build_firmware(spec, SHARED_BUILD)
-        size = json.loads(Path(f"{elf}.size.json").read_text())
+        elfs = {spec.name: build_firmware(spec, SHARED_BUILD) for spec in specs}
         for i in range(runs):
-            group = ProcessGroup()
-            try:
-                rows.append(_firmware_run(root / f"run-{i}", group, spec, elf, module,
-                                          emulator, chunk_size))
-            finally:
-                group.reap()
+            for spec in specs:  # alternating: the machine's drift falls on every board alike
+                group = ProcessGroup()
+                try:
+                    rows[spec.name].append(_firmware_run(
+                        root / f"{spec.name}-{i}", group, spec, elfs[spec.name],
+                        modules[spec.name], emulator, chunk_size))
+                finally:
+                    group.reap()
+    for spec in specs:
+        _print_firmware_table(spec, emulator, chunk_size, modules[spec.name], rows[spec.name],
+                              json.loads(Path(f"{elfs[spec.name]}.size.json").read_text()))
+    if len(specs) > 1:
+        first = specs[0].name
+        base = _median([r["running"] for r in rows[first]])
+        for spec in specs[1:]:
+            other = _median([r["running"] for r in rows[spec.name]])
+            console.print(f"deploy to Running, median: {spec.name} {other:.0f} ms, {first} "
+                          f"{base:.0f} ms: ratio {other / base:.2f}")
+
+
+def _bench_module(spec: BoardSpec, module_kib: int) -> bytes:
+    if not spec.wasm_ram:  # the largest module it takes, one without linear memory
+        return examples.grown(examples.wasm("fib"), spec.max_module_size)
+    largest = spec.max_module_size // 1024
+    if not 1 <= module_kib <= largest:
+        raise typer.BadParameter(f"{spec.name} takes modules of up to {largest} KiB "
+                                 f"(its max_module_size); pick 1..{largest}",
+                                 param_hint="--module-kib")
+    return kib_module(module_kib)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _print_firmware_table(spec: BoardSpec, emulator: str, chunk_size: int, module: bytes,
+                          rows: list[dict[str, float]], size: dict[str, int]) -> None:
     table = Table("figure", *[f"run {i + 1}" for i in range(len(rows))], "median",
                   title=f"firmware on {spec.name} ({emulator}, chunks of up to "
                         f"{chunk_size} B)")
@@ -497,7 +523,7 @@ def firmware(
             continue
         fmt = (lambda v: f"{v:.1f}") if unit.startswith("%") else (
             lambda v: f"{v:.0f}")
-        table.add_row(f"{label} ({unit})", *map(fmt, vals), fmt(sorted(vals)[len(vals) // 2]))
+        table.add_row(f"{label} ({unit})", *map(fmt, vals), fmt(_median(vals)))
     if not spec.wasm_ram:
         console.print(f"{spec.name} has no wasm RAM: the module is fib grown to "
                       f"{len(module)} B, timed until it completes")
@@ -516,7 +542,8 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
     gw = GatewayHandle.start(platform, group, ev, name="bench-gw", heartbeat_interval=2,
                              chunk_size=chunk_size)
     blob, key = write_blob(root / "dev.blob", "fw-bench", cluster.pki.factory,
-                           cluster.pki.platform, gw.name)
+                           cluster.pki.platform, gw.name, wasm_ram=spec.wasm_ram,
+                           max_module_size=spec.max_module_size)
     platform.api.create_device("fw-bench", key, board=spec.name, device_type="emulated")
     board = make_board(spec.name, emulator, elf, root / "board", blob=blob)
     board.start(run=False)
@@ -542,8 +569,10 @@ def _firmware_run(root: Path, group: ProcessGroup, spec: BoardSpec, elf: Path,
 
         def running() -> object:
             st = platform.api.application("sixteen")["status"].get("deviceStatuses", {})
-            phase = st.get("fw-bench", {}).get("phase")
-            return phase in ("Running", "Completed") or Seen(phase)
+            status = st.get("fw-bench", {})
+            if status.get("phase") == "Failed":  # it will not recover: say why, at once
+                raise RuntimeError(f"the deployment failed on {spec.name}: {status}")
+            return status.get("phase") in ("Running", "Completed") or Seen(status)
 
         wait_for(running, 300, "the module Running", interval=0.05)
         deployed = time.perf_counter() - t1
@@ -562,8 +591,10 @@ PADDED_CODE_BYTES = 200  # examples.padded's module around its filler, with room
 
 
 def kib_module(kib: int) -> bytes:
-    """A module of at most `kib` KiB that keeps running (the bench's deployed module)."""
-    return examples.padded(kib * 1024 - PADDED_CODE_BYTES, forever=True)
+    """A module of exactly `kib` KiB that keeps running (the bench's deployed module): data
+    filling its one page, and beyond a page a custom section, which runtimes skip."""
+    filler = min(kib * 1024 - PADDED_CODE_BYTES, 63 * 1024)
+    return examples.grown(examples.padded(filler, forever=True), kib * 1024)
 
 
 def deployment_phases(trace: Path) -> dict[str, float]:

@@ -139,6 +139,8 @@ def setting(config: pytest.Config, name: str) -> Any:
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest's, which reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "board(name): needs an emulated board of this name")
+    config.addinivalue_line("markers", "also_board(name): runs on this board too, where the "
+                                       "catalog keeps it out of the default run")
     config.addinivalue_line("markers", "fault(kind): injects a fault of this class")
     config.addinivalue_line("markers", "scale: load scenario; runs only with -m scale")
     config.addinivalue_line("markers", "cert_lifetime(s): operational certs live s seconds")
@@ -214,7 +216,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             not config.pluginmanager.hasplugin("allure_pytest"):
         return
     ran = {p.stem.removeprefix("firmware-") for p in _firmware_records(config)}
-    targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config) if b in ran)
+    targets = ", ".join(f"{b} on {e}" for b, e in board_targets(config, tuple(ran)) if b in ran)
     _write_environment(config, Path(results), targets or "(none ran)")
     hide_anonymous_finalizers(Path(results))
     group_defects(Path(results))
@@ -235,7 +237,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     and a 30 s test handed out last made the whole run wait for it on one worker."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec and callspec.params.get("board_target", ("", ""))[1] == "renode":
+        target = callspec.params.get("board_target") if callspec else None
+        if isinstance(target, tuple) and target[1] == "renode":  # not pytest's empty-set NOTSET
             item.add_marker("renode")
     items.sort(key=expected_seconds, reverse=True)  # stable: the rest keep their order
     expr = config.getoption("markexpr", "") or ""
@@ -275,7 +278,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                     "WASMBED_RENODE=/path/to/renode)")
 
 
-def board_targets(config: pytest.Config) -> list[tuple[str, str]]:
+def board_targets(config: pytest.Config, also: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The (board, emulator) pairs board scenarios run on: --emulator qemu, the boards QEMU
     has; renode, every board on Renode; auto, QEMU where the board has a QEMU machine and
     Renode for the others. --board narrows it to one board. With --lab, the lab's boards
@@ -283,15 +286,21 @@ def board_targets(config: pytest.Config) -> list[tuple[str, str]]:
     lab = lab_targets(config)
     if lab and not (config.getoption("board", None) or config.getoption("emulator", None)):
         return lab
-    return _emulated_targets(config) + lab
+    return _emulated_targets(config, also) + lab
 
 
-def _emulated_targets(config: pytest.Config) -> list[tuple[str, str]]:
+def _emulated_targets(config: pytest.Config, also: tuple[str, ...] = ()) \
+        -> list[tuple[str, str]]:
+    """Without --board: the boards the catalog puts in the default run, and `also`."""
     emulator = setting(config, "emulator")
     only = config.getoption("board", None)
     targets = []
     for name in [only] if only else list(CATALOG):
         spec = board_spec(name)
+        if not only and not spec.in_default_run and name not in also:
+            continue
+        if emulator == "renode" and spec.renode_platform is None and not only:
+            continue  # Renode ships no such board (asked for by name, it says so)
         if emulator == "renode" or (emulator == "auto" and spec.qemu_machine is None):
             targets.append((name, "renode"))
         elif spec.qemu_machine is not None:
@@ -301,12 +310,16 @@ def _emulated_targets(config: pytest.Config) -> list[tuple[str, str]]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every scenario with a board runs once per (board, emulator) target; a `board(...)`
-    marker naming boards keeps only those."""
+    marker naming boards keeps only those, an `also_board(...)` marker adds boards the
+    catalog keeps out of the default run."""
     if "board_target" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker("board")
     wanted = set(marker.args) if marker and marker.args else None
-    targets = [t for t in board_targets(metafunc.config) if wanted is None or t[0] in wanted]
+    also_marker = metafunc.definition.get_closest_marker("also_board")
+    also = tuple(also_marker.args if also_marker else ()) + tuple(wanted or ())
+    targets = [t for t in board_targets(metafunc.config, also)
+               if wanted is None or t[0] in wanted]
     metafunc.parametrize("board_target", targets, ids=[target_id(b, e) for b, e in targets],
                          indirect=True)
 

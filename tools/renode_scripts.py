@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-from wasmbed.emulation import CATALOG
+from wasmbed.emulation import board_spec, renode_boards
 from wasmbed.emulation.renode import render_repl, render_resc
 from wasmbed.paths import REPO
 
 
 def main() -> None:
-    for name, spec in CATALOG.items():
+    for name in renode_boards():
+        spec = board_spec(name)
         for suffix, text in ((".repl", render_repl(spec)), (".resc", render_resc(spec))):
             path = REPO / "renode" / f"{name}{suffix}"
             changed = not path.exists() or path.read_text() != text

@@ -16,7 +16,8 @@ from wasmbed.emulation.catalog import FIRMWARE_DIR
 # flash available to the image, and SRAM (memory.ld of each board)
 LIMITS = {"stm32f4_discovery": (768 * 1024, 192 * 1024),
           "arduino_nano_33_ble": (896 * 1024, 256 * 1024),
-          "arduino_uno_r4_minima": (192 * 1024, 32 * 1024)}
+          "arduino_uno_r4_minima": (192 * 1024, 32 * 1024),
+          "emcraft_sf2_som": (224 * 1024, 64 * 1024 + 1024 * 1024)}  # eSRAM + the DDR heap
 
 
 @pytest.mark.long(10)  # from a clean clone: each board is built from scratch

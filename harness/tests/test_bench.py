@@ -74,11 +74,14 @@ def test_firmware_bench_deploys_once():
         pytest.skip("needs the firmware toolchain and QEMU: ./run test installs them")
     out = bench("firmware", "--runs", "1", "--module-kib", "8")
     module = kib_module(8)
-    assert len(module) <= 8 * 1024
+    assert len(module) == 8 * 1024
     for label in (f"deploy to Running ({len(module)} B module) (ms)",
                   "commit: sha256 + wasm3 parse, load, link (ms)",
                   "host CPU of the idle, connected board over 3 s (% of a core)"):
         figure(out, label)
+    for board in ("stm32f4_discovery", "emcraft_sf2_som"):  # both QEMU boards, then a ratio
+        assert f"firmware on {board} (qemu" in out, out
+    assert re.search(r"emcraft_sf2_som \d+ ms, stm32f4_discovery \d+ ms: ratio \d+\.\d\d", out), out
 
 
 def test_firmware_bench_refuses_a_module_larger_than_the_board_takes():

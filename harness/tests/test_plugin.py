@@ -63,6 +63,19 @@ def test_long_tests_start_first_and_are_handed_out_two_at_a_time(scratch):
     result.stdout.fnmatch_lines(["maxschedchunk 50"])  # what the user asks for stands
 
 
+def test_a_scenario_for_other_boards_is_skipped_under_board(scratch):
+    """`--board X` with a scenario marked for other boards leaves it no target: pytest
+    skips an empty parameter set, and the plugin must not trip over the placeholder it
+    puts in (it was an INTERNALERROR that ended the whole run)."""
+    scratch.makepyfile("""
+        import pytest
+        @pytest.mark.board("stm32f4_discovery")
+        def test_only_there(board_target): pass
+    """)
+    result = scratch.runpytest("-p", "no:allure_pytest", "--board", "emcraft_sf2_som")
+    result.assert_outcomes(skipped=1)
+
+
 def test_unknown_cluster_backend_in_ini_is_a_clear_usage_error(scratch):
     write_ini(scratch, "wasmbed_cluster = minikube")
     scratch.makepyfile("def test_x(): pass")

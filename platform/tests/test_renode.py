@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from wasmbed.emulation import CATALOG, EmulatorUnavailable, RenodeBoard, board_spec, find_renode
+from wasmbed.emulation import (
+    EmulatorUnavailable,
+    RenodeBoard,
+    board_spec,
+    find_renode,
+    renode_boards,
+)
 from wasmbed.emulation.catalog import FIRMWARE_DIR
 from wasmbed.emulation.renode import (
     RESC_DIR,
@@ -21,7 +27,7 @@ from wasmbed.emulation.renode import (
 )
 
 
-@pytest.mark.parametrize("board", sorted(CATALOG))
+@pytest.mark.parametrize("board", sorted(renode_boards()))
 def test_resc_files_are_the_generated_ones(board):
     spec = board_spec(board)
     committed = (RESC_DIR / f"{board}.resc").read_text()

@@ -39,7 +39,7 @@ from robot.utils import DotDict
 from robotlibcore import DynamicCore, keyword
 
 from harness.lab.uart_server import UartServer
-from wasmbed.emulation import CATALOG, BoardSpec, QemuBoard, make_board
+from wasmbed.emulation import CATALOG, BoardSpec, QemuBoard, make_board, renode_boards
 from wasmbed.emulation.console import Console
 from wasmbed.lab.board import LabBoard
 from wasmbed.lab.labfile import LabConfig, load_lab, select_boards
@@ -566,7 +566,7 @@ class EmulatorKeywords(DynamicCore):
                 return spec
         raise NotSupportedOnQemu(
             f"platform {path} is not supported on QEMU; our boards: "
-            + ", ".join(f"renode/{n}.repl" for n in CATALOG))
+            + ", ".join(f"renode/{n}.repl" for n in renode_boards()))
 
     def _machine(self, name: str) -> Machine:
         try:

@@ -15,6 +15,7 @@ from wasmbed.emulation.catalog import FIRMWARE_DIR
 pytestmark = [allure.feature("Firmware"), pytest.mark.board]
 
 
+@pytest.mark.also_board("emcraft_sf2_som")  # its own UART driver and memory map
 @allure.story("The boot banner names the firmware version and board")
 def test_boot_banner(board, board_target):
     b = board()

@@ -1,4 +1,4 @@
-"""Wasm modules deployed to the real firmware (wasm3 on the emulated Cortex-M4)."""
+"""Wasm modules deployed to the real firmware (wasm3 on the emulated Cortex-M3/M4)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def test_module_delivered_again_after_it_ended_runs_again(api, connected_board, 
              "fib run a second time on the firmware and reported COMPLETED again")
 
 
+@pytest.mark.also_board("emcraft_sf2_som")  # its own UART driver and memory map
 @pytest.mark.wasm_memory
 @allure.story("hello runs on the device and its output reaches the API")
 def test_hello_output_reported(api, connected_board, firmware_apps, wait_for):
@@ -192,3 +193,18 @@ class TestChunksFitTheAnnouncedFrame:
         wait_for(lambda: app_device_phase(api, "fib", name, "Completed"), 90,
                  f"a {len(wasm)}-byte fib Completed on the firmware")
         b.console.wait_for_line(r"wasmbed: app fib@1 completed", 60)
+
+
+@pytest.mark.board("emcraft_sf2_som")
+@allure.story("A module twice the size of a wasm page deploys where the heap has room for it")
+def test_a_module_past_one_page_deploys_on_a_board_with_the_memory(api, connected_board,
+                                                                   board_target, wait_for):
+    """The SmartFusion2 board keeps its heap in DDR: a module of its full max_module_size
+    (128 KiB), beyond what the STM32 board's SRAM holds, arrives, is checked and runs."""
+    name, b = connected_board
+    size = board_spec(board_target[0]).max_module_size
+    wasm = examples.grown(examples.wasm("fib"), size)
+    api.create_application("fib", wasm, devices=[name])
+    b.console.wait_for_line(rf"wasmbed: app fib@1 receiving {size} bytes", 30)
+    wait_for(lambda: app_device_phase(api, "fib", name, "Completed"), 90,
+             f"a {size}-byte fib Completed on the firmware")

@@ -23,6 +23,7 @@ from wasmbed.waiting import Seen
 pytestmark = [allure.feature("Firmware"), pytest.mark.board]
 
 
+@pytest.mark.also_board("emcraft_sf2_som")  # its own UART driver and memory map
 @allure.story("Enrollment over the bridge with mutual TLS 1.3; heartbeats make it Connected")
 def test_firmware_enrolls_and_connects(api, board, bridge, gateway, provisioned, board_target,
                                        wait_for):
@@ -55,6 +56,7 @@ def _halted_board_for_its_link_socket(board: Callable[..., Any],
     return b
 
 
+@pytest.mark.also_board("emcraft_sf2_som")  # its own UART driver and memory map
 @allure.story("A flood on the link while the firmware is not reading waits in the UART and "
               "is dropped; it never wedges the firmware")
 def test_a_link_flood_while_backing_off_does_not_wedge_the_firmware(board, provisioned):

@@ -19,15 +19,18 @@ class EmulatorUnavailable(Exception):
 class BoardSpec:
     name: str
     mcu: str
-    renode_platform: str
+    renode_platform: str | None  # None: Renode ships no such board
     qemu_machine: str | None  # None: no QEMU stand-in
-    console_uart: str  # Renode peripheral names (QEMU: serial0 / serial1)
+    console_uart: str  # Renode peripheral names (QEMU: serial0 / serial1); "" without Renode
     link_uart: str
     provision_addr: int
     store_addr: int
     systick_hz: int = 0  # the core clock the firmware configures (its BOARD_CPU_HZ)
     wasm_ram: int = 72 * 1024  # what the firmware offers modules (the provisioning blob says)
     max_module_size: int = 32 * 1024
+    # False: board scenarios run on it when asked (--board NAME, or a scenario's also_board
+    # marker), so a second board of the same kind does not double the default run
+    in_default_run: bool = True
     renode_svd: bool = False  # Renode's description downloads an SVD (replaced offline)
     # registers Renode does not model that the firmware polls: (address, name, value) tags
     renode_tags: tuple[tuple[int, str, int], ...] = ()
@@ -65,7 +68,18 @@ CATALOG: dict[str, BoardSpec] = {
         "platforms/boards/arduino_uno_r4_minima.repl", None,
         "sysbus.sci2", "sysbus.sci0", 0x00030000, 0x00038000, systick_hz=48_000_000,
         wasm_ram=0, max_module_size=1536),  # 32 KiB SRAM: modules without linear memory, measured
+    # 16550 UARTs with a receive FIFO: QEMU passes the link up to 14 bytes per main-loop
+    # turn (the STM32 USART: one); the heap in the SOM's DDR takes modules of up to 128 KiB
+    "emcraft_sf2_som": BoardSpec(
+        "emcraft_sf2_som", "SmartFusion2 M2S010 (Cortex-M3)", None, "emcraft-sf2",
+        "", "", 0x00038000, 0x0003C000, systick_hz=142_000_000,
+        max_module_size=128 * 1024, in_default_run=False),
 }
+
+
+def renode_boards() -> list[str]:
+    """The boards Renode ships a platform for: each has renode/<board>.repl and .resc."""
+    return [name for name, spec in CATALOG.items() if spec.renode_platform is not None]
 
 
 def board_spec(name: str) -> BoardSpec:

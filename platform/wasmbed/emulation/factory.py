@@ -22,6 +22,9 @@ def pick_emulator(emulator: str, spec: BoardSpec) -> str:
         raise ValueError(f"emulator {emulator!r}: expected one of {', '.join(EMULATORS)}")
     if emulator == "auto":
         emulator = "qemu" if spec.qemu_machine is not None else "renode"
+    if emulator == "renode" and spec.renode_platform is None:
+        raise EmulatorUnavailable(f"Renode ships no platform for {spec.name} ({spec.mcu}): "
+                                  "run it on QEMU (--emulator qemu)")
     if emulator == "renode" and find_renode() is None:
         raise EmulatorUnavailable(f"install Renode to run {spec.name} (renode on PATH, or "
                                   "WASMBED_RENODE=/path/to/renode)")
