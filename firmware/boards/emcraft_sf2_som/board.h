@@ -3,6 +3,7 @@
  * Its MSS UARTs are 16550-compatible with a 16-byte receive FIFO, and QEMU's 16550 model
  * takes up to 14 bytes per turn of its main loop where the STM32 USART model takes one:
  * raw, 16 KiB cross the link in ~33 ms against ~195 ms (README has the deploy figures).
+ * MSS Timer1 wakes the core for the last bytes of a message (uart.c).
  * The SOM's 64 MiB of DDR holds the heap, so modules of up to 128 KiB fit. */
 #ifndef BOARD_H
 #define BOARD_H
@@ -14,6 +15,7 @@
 #define BOARD_LINK_UART 0x40010000u    /* MMUART_1: QEMU serial1 */
 #define BOARD_CONSOLE_IRQ 10           /* MMUART0_IRQn */
 #define BOARD_LINK_IRQ 11              /* MMUART1_IRQn */
+#define BOARD_TIMER_IRQ 14             /* Timer1_IRQn: wakes the core for a message's tail */
 /* eNVM (256 KiB at 0x60000000, mapped at 0 from reset): the image, then the provisioning
  * blob and the persistent store in its top 32 KiB. */
 #define BOARD_PROVISION_ADDR 0x00038000u

@@ -4,10 +4,13 @@
  * one byte, then it waits for the guest to read it).
  *
  * The interrupt comes when the FIFO holds 14 bytes, or after four characters' time without
- * one (on silicon at 115200 baud ~0.35 ms; QEMU times it from a fixed baud base of 115200
- * over this divisor: ~13 ms). So that the tail of a message does not wait for that timeout,
- * the main loop also drains the FIFO itself: hal_link_pending and hal_link_read look at the
- * FIFO when the ring has nothing. A full ring masks the line in the NVIC, as on the STM32
+ * one: on silicon at 115200 baud ~0.35 ms, but QEMU times it from a fixed baud base of
+ * 115200 over this divisor, ~13 ms. The last bytes of a message (under 14) arrived while
+ * the core slept and waited for the next SysTick: every 1 KiB chunk's round trip was
+ * ~9.6 ms, locked to the 10 ms tick. So after bytes came, the core sleeps with MSS Timer1
+ * set to wake it in TAIL_WAIT_US; a sleep with nothing received before it sets no timer.
+ * The main loop also drains the FIFO itself: hal_link_pending and hal_link_read look at it
+ * when the ring has nothing. A full ring masks the line in the NVIC, as on the STM32
  * board: bytes then wait in the FIFO, and in QEMU behind it. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,10 +37,20 @@ typedef struct {
 #define IER_RX_DATA 0x01u
 #define BAUD 115200u
 
+/* MSS Timer1 (SmartFusion2 TRM; QEMU's mss-timer), counting APB0 cycles */
+#define TIM1_LOADVAL (*(volatile uint32_t *)0x40004004u)
+#define TIM1_CTRL (*(volatile uint32_t *)0x4000400Cu)
+#define TIM1_RIS (*(volatile uint32_t *)0x40004010u)
+#define TIM_ENABLE (1u << 0)
+#define TIM_ONESHOT (1u << 1)
+#define TIM_INTERRUPT (1u << 2)
+#define TAIL_WAIT_US 300u
+
 static mss_uart_t *const console = (mss_uart_t *)BOARD_CONSOLE_UART;
 static mss_uart_t *const link = (mss_uart_t *)BOARD_LINK_UART;
 static rx_ring_t link_rx;
 static volatile bool link_held; /* the ring was full: the line is masked */
+static volatile bool received;  /* bytes came since the core last went to sleep */
 
 static void uart_init(mss_uart_t *u) {
     uint32_t divisor = (BOARD_PCLK_HZ + 8u * BAUD) / (16u * BAUD);
@@ -54,6 +67,7 @@ void hal_init(void) {
     uart_init(link);
     link->IER = IER_RX_DATA;
     hal_irq_enable(BOARD_LINK_IRQ);
+    hal_irq_enable(BOARD_TIMER_IRQ);
     hal_systick_init();
 }
 
@@ -62,6 +76,7 @@ static bool drain(void) {
     while (link->LSR & LSR_DR) {
         if (rx_ring_full(&link_rx)) return false;
         rx_ring_put(&link_rx, (uint8_t)link->RBR);
+        received = true;
     }
     return true;
 }
@@ -105,6 +120,21 @@ size_t hal_link_read(uint8_t *buf, size_t cap) {
         hal_irq_enable(BOARD_LINK_IRQ); /* still raised: the handler runs at once */
     }
     return n;
+}
+
+/* Interrupts are masked here (hal_wait_link). */
+void hal_link_before_sleep(void) {
+    if (!received) return; /* nothing came: sleep until the FIFO or SysTick wakes us */
+    received = false;
+    TIM1_CTRL = 0;
+    TIM1_RIS = 1;
+    TIM1_LOADVAL = BOARD_PCLK_HZ / 1000000u * TAIL_WAIT_US;
+    TIM1_CTRL = TIM_ENABLE | TIM_ONESHOT | TIM_INTERRUPT;
+}
+
+void board_timer_isr(void) {
+    TIM1_CTRL = 0;
+    TIM1_RIS = 1; /* lowers the line */
 }
 
 bool hal_link_pending(void) {

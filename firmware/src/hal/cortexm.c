@@ -52,6 +52,9 @@ void hal_irq_disable(unsigned irq) {
 
 void hal_idle(void) { __asm__ volatile("wfi"); }
 
+static void nothing_before_sleep(void) {}
+void hal_link_before_sleep(void) __attribute__((weak, alias("nothing_before_sleep")));
+
 /* While bytes are flowing (a chunk arriving), the next one is tens of microseconds away:
  * waiting for it with WFI halts the core, and in QEMU every byte then pays for waking the
  * halted vCPU thread (the STM32 USART model passes one byte per DR read). Polling for up to
@@ -75,6 +78,7 @@ void hal_wait_link(void) {
             }
     /* Masked, a raised interrupt still ends WFI; its handler runs once unmasked. */
     __asm__ volatile("cpsid i" ::: "memory");
+    hal_link_before_sleep();
     if (!hal_link_pending()) __asm__ volatile("wfi");
     __asm__ volatile("cpsie i" ::: "memory");
 }

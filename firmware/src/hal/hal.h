@@ -31,6 +31,10 @@ void hal_link_write(const uint8_t *data, size_t len);
 /* Non-blocking: up to `cap` bytes that have arrived; 0 when none. */
 size_t hal_link_read(uint8_t *buf, size_t cap);
 bool hal_link_pending(void); /* received bytes wait to be read */
+/* Per board, optional: hal_wait_link calls it with interrupts masked, just before it
+ * sleeps. A UART that interrupts only at a FIFO level arranges here that a message's last
+ * few bytes wake the core soon (default: nothing). */
+void hal_link_before_sleep(void);
 
 /* The clock (src/device): set from the provisioning blob and the gateway's time. */
 void clock_set_unix(int64_t unix_s);

@@ -29,6 +29,7 @@ static void default_handler(void) { for (;;) {} }
 /* Interrupt handlers a board (or a firmware) provides; unused ones stay default. */
 void board_link_isr(void) __attribute__((weak, alias("default_handler")));
 void board_console_isr(void) __attribute__((weak, alias("default_handler")));
+void board_timer_isr(void) __attribute__((weak, alias("default_handler")));
 
 #define EXTERNAL_IRQS 64
 
@@ -38,4 +39,7 @@ __attribute__((section(".vectors"), used)) static void (*const vectors[16 + EXTE
     default_handler, systick_handler,
     [16 + BOARD_LINK_IRQ] = board_link_isr,
     [16 + BOARD_CONSOLE_IRQ] = board_console_isr,
+#ifdef BOARD_TIMER_IRQ /* a board's own timer (board.h) */
+    [16 + BOARD_TIMER_IRQ] = board_timer_isr,
+#endif
 };
