@@ -433,7 +433,10 @@ static int send_heartbeat(device_t *d, double now) {
     wb_msg_t m;
     msg_init(d, &m, WB_MSG_HEARTBEAT);
     d->beat_id = m.msg_id;
-    d->beat_sent = now;
+    /* the clock now, not the batch's `now`: the ack can come within this same batch (the
+     * frame loop reads on while bytes are there), and a round trip timed from the batch's
+     * start would read 0 (seen in CI) or too short */
+    d->beat_sent = now_mono();
     wb_set_uint(&m, WB_HEARTBEAT_UPTIME_MS, (uint64_t)(now * 1000.0));
     wb_set_uint(&m, WB_HEARTBEAT_FREE_MEMORY, WASM_RAM);
     m.f[WB_HEARTBEAT_RUNNING_APPS] = (wb_value_t){.present = true, .n = 0};
@@ -533,7 +536,7 @@ static int handle(device_t *d, wb_msg_t *m, double now) {
                 d->interval = (double)m->f[WB_HEARTBEAT_ACK_INTERVAL_S].u;
             d->last_ack = now;
             if (m->msg_id == d->beat_id && d->beat_sent > 0) {
-                record_rtt(now - d->beat_sent);
+                record_rtt(now_mono() - d->beat_sent);
                 d->beat_sent = 0;
             }
             return 0;
