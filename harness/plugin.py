@@ -280,9 +280,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def board_targets(config: pytest.Config, also: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The (board, emulator) pairs board scenarios run on: --emulator qemu, the boards QEMU
-    has; renode, every board on Renode; auto, QEMU where the board has a QEMU machine and
-    Renode for the others. --board narrows it to one board. With --lab, the lab's boards
-    (board, "lab:NAME"); emulated targets join them when --board or --emulator is given."""
+    has; renode, the boards Renode has a platform for; auto, QEMU where the board has a
+    QEMU machine and Renode for the others. Boards the catalog keeps out of the default run
+    (in_default_run) join only when named, by --board or in `also`. --board narrows it to
+    one board. With --lab, the lab's boards (board, "lab:NAME"); emulated targets join them
+    when --board or --emulator is given."""
     lab = lab_targets(config)
     if lab and not (config.getoption("board", None) or config.getoption("emulator", None)):
         return lab
