@@ -479,9 +479,9 @@ def firmware(
                               json.loads(Path(f"{elfs[spec.name]}.size.json").read_text()))
     if len(specs) > 1:
         first = specs[0].name
-        base = _median([r["running"] for r in rows[first]])
+        base = pct([r["running"] for r in rows[first]], 0.5)
         for spec in specs[1:]:
-            other = _median([r["running"] for r in rows[spec.name]])
+            other = pct([r["running"] for r in rows[spec.name]], 0.5)
             console.print(f"deploy to Running, median: {spec.name} {other:.0f} ms, {first} "
                           f"{base:.0f} ms: ratio {other / base:.2f}")
 
@@ -495,10 +495,6 @@ def _bench_module(spec: BoardSpec, module_kib: int) -> bytes:
                                  f"(its max_module_size); pick 1..{largest}",
                                  param_hint="--module-kib")
     return kib_module(module_kib)
-
-
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
 
 
 def _print_firmware_table(spec: BoardSpec, emulator: str, chunk_size: int, module: bytes,
@@ -523,7 +519,7 @@ def _print_firmware_table(spec: BoardSpec, emulator: str, chunk_size: int, modul
             continue
         fmt = (lambda v: f"{v:.1f}") if unit.startswith("%") else (
             lambda v: f"{v:.0f}")
-        table.add_row(f"{label} ({unit})", *map(fmt, vals), fmt(_median(vals)))
+        table.add_row(f"{label} ({unit})", *map(fmt, vals), fmt(pct(vals, 0.5)))
     if not spec.wasm_ram:
         console.print(f"{spec.name} has no wasm RAM: the module is fib grown to "
                       f"{len(module)} B, timed until it completes")
@@ -593,7 +589,7 @@ PADDED_CODE_BYTES = 200  # examples.padded's module around its filler, with room
 def kib_module(kib: int) -> bytes:
     """A module of exactly `kib` KiB that keeps running (the bench's deployed module): data
     filling its one page, and beyond a page a custom section, which runtimes skip."""
-    filler = min(kib * 1024 - PADDED_CODE_BYTES, 63 * 1024)
+    filler = min(kib * 1024 - PADDED_CODE_BYTES, examples.PADDED_MAX_FILLER)
     return examples.grown(examples.padded(filler, forever=True), kib * 1024)
 
 

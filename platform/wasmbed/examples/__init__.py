@@ -56,10 +56,13 @@ def _leb128(n: int) -> bytes:
             return bytes(out)
 
 
+PADDED_MAX_FILLER = 64 * 1024 - 1024  # the filler fits the module's one page after offset 1024
+
+
 def padded(filler_bytes: int, *, forever: bool = False) -> bytes:
     """A valid module carrying `filler_bytes` of data (size and transfer tests): it logs
     "big module ran", then returns 7 — or, with forever, sleeps in a loop until stopped."""
-    if not 0 <= filler_bytes <= 64 * 1024 - 1024:
+    if not 0 <= filler_bytes <= PADDED_MAX_FILLER:
         raise ValueError("filler must fit the module's one page after offset 1024")
     pattern = bytes(range(256)) * (filler_bytes // 256 + 1)
     filler = "".join(f"\\{b:02x}" for b in pattern[:filler_bytes])
